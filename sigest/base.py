@@ -1,0 +1,993 @@
+"""The three estimator bases: SignalDenoiser, SignalClassifier, SignalGenerator.
+
+Each is a :class:`skorch.NeuralNet` (the classifier a :class:`skorch.NeuralNetClassifier`), so
+skorch's parameters keep their meaning (``lr``, ``max_epochs``, ``batch_size``, ``optimizer__*``,
+``module__*``, ``callbacks``, ``device``). On top of skorch, the bases
+
+- validate every input in one place (:mod:`sigest.validation`),
+- infer the network's shapes from the data at ``fit`` (``n_channels``, ``n_times``,
+  ``n_classes`` are passed to the module) and keep them as fitted attributes,
+- seed everything from ``random_state``,
+- keep the input's rank and float dtype in their outputs,
+- save to and load from a file that runs no code when read (:mod:`sigest.persistence`),
+- and pass scikit-learn's estimator checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+import torch
+from sklearn.base import TransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.dataset import ValidSplit
+from skorch.utils import to_numpy
+
+from . import persistence
+from .validation import check_clean_target, check_sfreq, check_signals, is_mne_data, restore_rank
+
+_EPS = 1e-8
+
+
+class SignalDataset(torch.utils.data.Dataset):
+    """``(X, y)`` arrays as a torch Dataset that fetches whole batches by fancy indexing.
+
+    ``X`` may be a memory-mapped array: only the rows of a batch are read. ``y`` may be None.
+    """
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+
+    def __len__(self):
+        return len(self.X)
+
+    def _rows(self, array, index):
+        return torch.from_numpy(np.array(array[index], dtype=np.float32 if array is self.X
+                                         else None, copy=True))
+
+    def __getitem__(self, i):
+        yi = None if self.y is None else self._rows(self.y, i)
+        return self._rows(self.X, i), yi
+
+    def __getitems__(self, indices):
+        index = np.asarray(indices)
+        yb = None if self.y is None else self._rows(self.y, index)
+        return self._rows(self.X, index), yb
+
+
+class DivergenceGuard(Callback):
+    """Stop training when the loss becomes NaN or infinite, keeping the last good weights.
+
+    It raises a :class:`FloatingPointError` that names the epoch and suggests a lower ``lr``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.good_state_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = [row.get(key) for key in ("train_loss", "valid_loss") if key in row]
+        if all(math.isfinite(loss) for loss in losses):
+            self.good_state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            return
+        if self.good_state_ is not None:
+            net.module_.load_state_dict(self.good_state_)
+        raise FloatingPointError(
+            f"{type(net).__name__}: the loss became {losses} at epoch {row['epoch']} "
+            f"(lr={net.lr}); training diverged and stopped. The weights of the last good epoch "
+            "were kept. Try a lower lr."
+        )
+
+
+def _batch_collate(batch):
+    return batch
+
+
+class _SignalNet:
+    """What the three bases share; mixed in before the skorch class."""
+
+    _min_times = 1  # shortest epoch the network accepts; raise in subclasses with a receptive field
+    _fitted_attrs = ("n_features_in_", "n_channels_in_", "n_times_in_", "sfreq_")
+
+    # skorch keeps these three in public attributes set in __init__, which scikit-learn reads as
+    # parameters; sigest stores them privately and keeps skorch's names as properties.
+    def _private(name):  # noqa: N805
+        key = "_" + name.rstrip("_")
+
+        def getter(self):
+            try:
+                return self.__dict__[key]
+            except KeyError:
+                raise AttributeError(name) from None
+
+        def setter(self, value):
+            self.__dict__[key] = value
+
+        return property(getter, setter)
+
+    history_ = _private("history_")
+    initialized_ = _private("initialized_")
+    virtual_params_ = _private("virtual_params_")
+    del _private
+
+    def _get_param_names(self):
+        return [k for k in self.__dict__ if not k.endswith("_") and not k.startswith("_")]
+
+    def __sklearn_is_fitted__(self):
+        return bool(self.__dict__.get("_initialized")) and hasattr(self, "n_features_in_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = False
+        return tags
+
+    @property
+    def _default_callbacks(self):
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            ("divergence_guard", DivergenceGuard()),
+        ]
+        callbacks += self._extra_default_callbacks()
+        if self.verbose:
+            callbacks += [("print_log", PrintLog()), ("progress_bar", ProgressBar())]
+        return callbacks
+
+    def _extra_default_callbacks(self):
+        return []
+
+    # ----------------------------------------------------------------------------- validation
+    def _check_X(self, X, *, reset):
+        if self.sfreq is not None:
+            check_sfreq(self.sfreq)
+        if not reset:
+            self._check_fitted()
+        X3, rank = check_signals(X, estimator=self, reset=reset, sfreq=self._sfreq_for_check(),
+                                 min_times=self._min_times)
+        if reset:
+            self.sfreq_ = self._sfreq_of(X)
+        return X3, rank
+
+    def _sfreq_for_check(self):
+        return self.sfreq if self.sfreq is not None else getattr(self, "sfreq_", None)
+
+    def _sfreq_of(self, X):
+        if is_mne_data(X):
+            return float(X.info["sfreq"])
+        return None if self.sfreq is None else float(self.sfreq)
+
+    def _check_fitted(self):
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    # ----------------------------------------------------------------------- seeding / module
+    def _seed(self):
+        if self.random_state is None:
+            return None
+        if isinstance(self.random_state, (int, np.integer)):
+            return int(self.random_state)
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    @contextlib.contextmanager
+    def _seeded(self):
+        seed = self._seed()
+        if seed is None:
+            self._rng = np.random.default_rng()
+            yield
+            return
+        self._rng = np.random.default_rng(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            yield
+
+    def _module_shape_kwargs(self):
+        return {"n_channels": self.n_channels_in_, "n_times": self.n_times_in_}
+
+    def initialize_module(self):
+        kwargs = {**self._module_shape_kwargs(), **self.get_params_for("module")}
+        if self.module is None:
+            raise ValueError(f"{type(self).__name__} needs a module (an nn.Module class); got None")
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def initialize(self):
+        if not hasattr(self, "n_channels_in_"):
+            raise NotFittedError(
+                f"{type(self).__name__}.initialize() needs the data's shape; call fit(X, y)."
+            )
+        return super().initialize()
+
+    # ---------------------------------------------------------------------------- data flow
+    def get_dataset(self, X, y=None):
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        return SignalDataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        if getattr(self, prefix) is torch.utils.data.DataLoader and "collate_fn" not in kwargs:
+            base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
+            if isinstance(base, SignalDataset):
+                kwargs["collate_fn"] = _batch_collate
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return getattr(self, prefix)(dataset, **kwargs)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        split = self.train_split
+        if not split:
+            return dataset, None
+        if isinstance(split, float):
+            if not 0 < split < 1:
+                raise ValueError(f"train_split as a float must be in (0, 1); got {split}")
+            stratified = isinstance(self, NeuralNetClassifier) and y is not None
+            split = ValidSplit(split, stratified=stratified, random_state=self._seed())
+        if y is None:
+            return split(dataset, **fit_params)
+        return split(dataset, y, **fit_params)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if not training:  # validation noise is drawn the same way every epoch
+            self._valid_rng = np.random.default_rng(self.__dict__.get("_valid_seed", 0))
+        return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _scale_of(self, x):
+        if getattr(self, "epoch_scaling", None) == "std":
+            scale = x.std(dim=-1, keepdim=True, correction=0)
+            return torch.where(scale > _EPS, scale, torch.ones_like(scale))
+        return None
+
+    def _forward_array(self, X3):
+        """Module outputs for ``X3`` in batches, in eval mode, as a numpy array."""
+        self.module_.eval()
+        outputs = []
+        batch_size = self.batch_size if self.batch_size and self.batch_size > 0 else len(X3)
+        batch_size = max(batch_size, 256)
+        with torch.no_grad():
+            for start in range(0, len(X3), batch_size):
+                xb = torch.from_numpy(np.array(X3[start:start + batch_size], dtype=np.float32))
+                outputs.append(to_numpy(self._predict_batch(xb.to(self.device))))
+        return np.concatenate(outputs) if outputs else np.empty((0,))
+
+    def _predict_batch(self, xb):
+        return self.infer(xb)
+
+    # ------------------------------------------------------------------------------ fitting
+    def _fit_validated(self, X3, y, fit_params, *, partial):
+        if "sample_weight" in fit_params:
+            raise TypeError(f"{type(self).__name__}.fit does not support sample_weight")
+        self._valid_seed = 0 if self._seed() is None else self._seed() + 1
+        with self._seeded():
+            if not self.initialized_ or (not partial and not self.warm_start):
+                self.initialize()
+            NeuralNet.partial_fit(self, X3, y, **fit_params)
+        return self
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising the network."""
+        reset = not self.__sklearn_is_fitted__()
+        X3, y_prepared = self._prepare_fit(X, y, reset=reset)
+        return self._fit_validated(X3, y_prepared, fit_params, partial=True)
+
+    def fit(self, X, y=None, **fit_params):
+        """Fit the network to ``X`` (and ``y``); the network is re-initialised first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
+            Signal epochs, or an ``mne.Epochs``.
+        y : array-like, optional
+            See the subclass.
+        **fit_params : dict
+            Passed to the module's forward and to ``train_split``.
+
+        Returns
+        -------
+        self
+        """
+        reset = not (self.warm_start and self.__sklearn_is_fitted__())
+        X3, y_prepared = self._prepare_fit(X, y, reset=reset)
+        return self._fit_validated(X3, y_prepared, fit_params, partial=False)
+
+    # ------------------------------------------------------------------------- persistence
+    def save(self, path):
+        """Save parameters (JSON) and weights to ``path``, atomically.
+
+        The file runs no code when loaded: see :func:`sigest.load`.
+        """
+        return persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path, device="cpu"):
+        """Load an estimator saved with :meth:`save`."""
+        return persistence.load(path, expected_class=cls, device=device)
+
+    def _restore_fitted(self, fitted):
+        """Set fitted attributes read from a file and rebuild the network."""
+        for key, value in fitted.items():
+            setattr(self, key, value)
+        self.initialize()
+
+
+def _unavailable(method):
+    """Hide an inherited skorch method that makes no sense here from ``hasattr``."""
+    return available_if(lambda self: False)(method)
+
+
+class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
+    """Base of sigest's denoisers: noisy epochs in, clean epochs out.
+
+    ``fit(X, y)`` takes noisy ``X`` and clean targets ``y`` of the same shape; or clean ``X``
+    alone (``y`` None or 1-D labels, which are ignored), in which case ``noise`` makes a new
+    noisy copy of every batch in every epoch. ``transform`` and ``predict`` both return the
+    denoised epochs, with the input's shape and float dtype, so a denoiser can sit first in a
+    classification :class:`~sklearn.pipeline.Pipeline`.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        The network; it is built with ``n_channels`` and ``n_times`` inferred from the data,
+        plus any ``module__*`` parameters, and maps ``(batch, n_channels, n_times)`` to the same.
+    criterion : type of torch loss, default=torch.nn.MSELoss
+    optimizer : type of torch optimizer, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=10
+    batch_size : int, default=64
+    train_split : None, float or callable, default=None
+        None trains on all data; a float in (0, 1) holds out that fraction for validation (seeded
+        by ``random_state``); or any skorch ``train_split`` callable.
+    callbacks : list of skorch callbacks, optional
+    noise : str, NoiseInjector or None, default="white"
+        How noisy inputs are made from clean ``X`` when ``y`` is not a clean target: the name of
+        a registered noise source, or a :class:`sigest.noise.NoiseInjector`. None requires clean
+        targets ``y``.
+    epoch_scaling : {"std", None}, default="std"
+        "std" divides each epoch (and channel) of the noisy input, and its target, by the noisy
+        input's standard deviation, and restores the units on output (EEGdenoiseNet's scaling).
+    sfreq : float, optional
+        Sampling rate in Hz; checked against ``mne`` inputs and given to the noise.
+    random_state : int, RandomState or None, default=None
+        Seeds weights, shuffling and noise: the same seed gives the same weights on CPU.
+    verbose : int, default=0
+        1 prints an epoch table and a progress bar.
+    device : str, default="cpu"
+    warm_start : bool, default=False
+    **kwargs
+        Other skorch parameters and prefixed ones (``module__*``, ``optimizer__*``, ...).
+
+    Attributes
+    ----------
+    n_channels_in_, n_times_in_, n_features_in_ : int
+        The fitted epoch shape (``n_features_in_`` is ``n_channels * n_times``).
+    noise_ : NoiseInjector or None
+        The fitted noise used to train.
+    module_ : torch.nn.Module
+        The trained network.
+    """
+
+    _fitted_attrs = _SignalNet._fitted_attrs
+    predict_proba = _unavailable(NeuralNet.predict_proba)
+
+    def __init__(self, module=None, *, criterion=torch.nn.MSELoss, optimizer=torch.optim.Adam,
+                 lr=1e-3, max_epochs=10, batch_size=64, train_split=None, callbacks=None,
+                 noise="white", epoch_scaling="std", sfreq=None, random_state=None, verbose=0,
+                 device="cpu", warm_start=False, **kwargs):
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
+                         callbacks=callbacks, verbose=verbose, device=device,
+                         warm_start=warm_start, **kwargs)
+        self.noise = noise
+        self.epoch_scaling = epoch_scaling
+        self.sfreq = sfreq
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _prepare_fit(self, X, y, *, reset):
+        if self.epoch_scaling not in ("std", None):
+            raise ValueError(f"epoch_scaling must be 'std' or None; got {self.epoch_scaling!r}")
+        X3, rank = self._check_X(X, reset=reset)
+        if y is not None and not is_mne_data(y):
+            y = np.asarray(y)
+        if y is not None and np.ndim(y) > 1 or is_mne_data(y):
+            check_consistent_length(X3, y)
+            self._noise_mode = False
+            self.noise_ = None
+            return X3.astype(np.float32, copy=False), check_clean_target(
+                y, X3, rank, owner=type(self).__name__).astype(np.float32, copy=False)
+        if y is not None:
+            y = column_or_1d(y, warn=False)
+            check_consistent_length(X3, y)
+        self.noise_ = self._fitted_noise(X3)
+        self._noise_mode = True
+        return X3.astype(np.float32, copy=False), None
+
+    def _fitted_noise(self, X3):
+        from .noise import make_noise
+
+        if self.noise is None:
+            raise ValueError(
+                f"{type(self).__name__} with noise=None needs clean targets y with X's shape; got "
+                "y=None or 1-D labels. Pass clean targets, or a noise (e.g. noise='white' or a "
+                "NoiseInjector) to train on noisy copies of clean X."
+            )
+        noise = make_noise(self.noise, sfreq=self._sfreq_for_check())
+        return noise.fit(X3)
+
+    def _pair(self, Xi, yi, rng):
+        """(noisy input, clean target) for one batch."""
+        if not self.__dict__.get("_noise_mode", False):
+            return Xi, yi
+        noisy = self.noise_.inject(Xi.cpu().numpy(), rng)
+        return torch.from_numpy(np.asarray(noisy, dtype=np.float32)).to(Xi.device), Xi
+
+    def _scaled_step(self, batch, rng, training, fit_params):
+        Xi, yi = batch
+        Xi = Xi.to(self.device)
+        yi = yi.to(self.device) if yi is not None else None
+        noisy, clean = self._pair(Xi, yi, rng)
+        scale = self._scale_of(noisy)
+        if scale is not None:
+            noisy, clean = noisy / scale, clean / scale
+        y_pred = self.infer(noisy, **fit_params)
+        loss = self.get_loss(y_pred, clean, X=noisy, training=training)
+        return loss, y_pred
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        loss, y_pred = self._scaled_step(batch, self._rng, True, fit_params)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        with torch.no_grad():
+            loss, y_pred = self._scaled_step(batch, self._valid_rng, False, fit_params)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _predict_batch(self, xb):
+        scale = self._scale_of(xb)
+        if scale is None:
+            return self.infer(xb)
+        return self.infer(xb / scale) * scale
+
+    def transform(self, X):
+        """Denoise ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
+            Noisy epochs, or an ``mne.Epochs``.
+
+        Returns
+        -------
+        X_denoised : ndarray of the shape and float dtype of ``X``
+        """
+        X3, rank = self._check_X(X, reset=False)
+        out = self._forward_array(X3).reshape(X3.shape)
+        return restore_rank(out.astype(X3.dtype, copy=False), rank)
+
+    def predict(self, X):
+        """Denoise ``X``; the same as :meth:`transform`."""
+        return self.transform(X)
+
+    def noisy_pairs(self, X, y=None, random_state=0):
+        """The (noisy, clean) epochs this denoiser is scored on for ``X`` and ``y``.
+
+        With clean targets ``y`` that is ``(X, y)``; otherwise clean ``X`` is mixed with the
+        fitted noise under ``random_state``.
+        """
+        X3, rank = self._check_X(X, reset=False)
+        if y is not None and not is_mne_data(y):
+            y = np.asarray(y)
+        if y is not None and (np.ndim(y) > 1 or is_mne_data(y)):
+            return restore_rank(X3, rank), restore_rank(check_clean_target(y, X3, rank), rank)
+        if getattr(self, "noise_", None) is None:
+            self.noise_ = self._fitted_noise(X3)
+        noisy = self.noise_.inject(X3, np.random.default_rng(random_state)).astype(X3.dtype)
+        return restore_rank(noisy, rank), restore_rank(X3, rank)
+
+    def score(self, X, y=None):
+        """Negative temporal RRMSE of the denoised output (higher is better).
+
+        With clean targets ``y``, ``X`` is the noisy input; with ``y`` None or 1-D labels, ``X``
+        is clean and is mixed with the fitted noise (a fixed draw) first.
+        """
+        from .metrics import rrmse_temporal
+
+        noisy, clean = self.noisy_pairs(X, y)
+        return -float(rrmse_temporal(clean, self.transform(noisy)))
+
+
+class SignalClassifier(_SignalNet, NeuralNetClassifier):
+    """Base of sigest's classifiers: epochs in, labels out.
+
+    Labels may be of any type (``classes_`` as in scikit-learn); the module gets
+    ``n_channels``, ``n_times`` and ``n_classes`` inferred from the data and returns logits.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+    criterion : type of torch loss, default=torch.nn.CrossEntropyLoss
+    optimizer : type of torch optimizer, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=10
+    batch_size : int, default=64
+    train_split : None, float or callable, default=None
+        As for :class:`SignalDenoiser`; a float split is stratified.
+    callbacks : list of skorch callbacks, optional
+    noise : str, NoiseInjector or None, default=None
+        Noise augmentation: when given, every training batch is a new noisy copy.
+    epoch_scaling : {"std", None}, default=None
+        "std" z-scores each epoch and channel before the network.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the cross-entropy loss.
+    sfreq : float, optional
+    random_state : int, RandomState or None, default=None
+    verbose : int, default=0
+    device : str, default="cpu"
+    warm_start : bool, default=False
+    **kwargs
+        Other skorch parameters and prefixed ones.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_channels_in_, n_times_in_, n_features_in_ : int
+    """
+
+    _fitted_attrs = _SignalNet._fitted_attrs + ("classes_",)
+
+    def __init__(self, module=None, *, criterion=torch.nn.CrossEntropyLoss,
+                 optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10, batch_size=64,
+                 train_split=None, callbacks=None, noise=None, epoch_scaling=None,
+                 class_weight=None, sfreq=None, random_state=None, verbose=0, device="cpu",
+                 warm_start=False, **kwargs):
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
+                         callbacks=callbacks, verbose=verbose, device=device,
+                         warm_start=warm_start, **kwargs)
+        self.noise = noise
+        self.epoch_scaling = epoch_scaling
+        self.class_weight = class_weight
+        self.sfreq = sfreq
+        self.random_state = random_state
+
+    @property
+    def classes_(self):
+        try:
+            return self.__dict__["_classes"]
+        except KeyError:
+            raise AttributeError("classes_") from None
+
+    @classes_.setter
+    def classes_(self, value):
+        self.__dict__["_classes"] = np.asarray(value)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    def _extra_default_callbacks(self):
+        return [("valid_acc", EpochScoring(_encoded_accuracy, name="valid_acc",
+                                           lower_is_better=False))]
+
+    def _module_shape_kwargs(self):
+        return {**super()._module_shape_kwargs(), "n_classes": len(self.classes_)}
+
+    def check_data(self, X, y):
+        pass
+
+    def _prepare_fit(self, X, y, *, reset):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is "
+                             "None; pass class labels")
+        X3, _ = self._check_X(X, reset=reset)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X3, y)
+        check_classification_targets(y)
+        if reset:
+            encoder = LabelEncoder().fit(self.classes if self.classes is not None else y)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes in y; got 1 class "
+                    f"({encoder.classes_[0]!r})"
+                )
+            self.classes_ = encoder.classes_
+        unknown = np.setdiff1d(y, self.classes_)
+        if len(unknown):
+            raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
+                             f"{self.classes_.tolist()}")
+        y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
+        self.noise_ = None if self.noise is None else self._fitted_noise(X3)
+        return X3.astype(np.float32, copy=False), y_encoded
+
+    _fitted_noise = SignalDenoiser._fitted_noise
+
+    def initialize_criterion(self):
+        kwargs = self.get_params_for("criterion")
+        weight = self._class_weight_tensor()
+        if weight is not None and "weight" not in kwargs:
+            kwargs["weight"] = weight
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    def _class_weight_tensor(self):
+        if self.class_weight is None:
+            return None
+        classes = self.classes_
+        if self.class_weight == "balanced":
+            counts = getattr(self, "_class_counts", None)
+            if counts is None:
+                return None
+            weights = counts.sum() / (len(classes) * np.maximum(counts, 1))
+        elif isinstance(self.class_weight, dict):
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
+        else:
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}"
+            )
+        return torch.as_tensor(weights, dtype=torch.float32)
+
+    def fit(self, X, y, **fit_params):
+        """Fit the classifier to epochs ``X`` and labels ``y`` (any label type)."""
+        return super().fit(X, y, **fit_params)
+
+    def _fit_validated(self, X3, y, fit_params, *, partial):
+        self._class_counts = np.bincount(y, minlength=len(self.classes_)).astype(float)
+        return super()._fit_validated(X3, y, fit_params, partial=partial)
+
+    def _augment(self, Xi, rng):
+        if getattr(self, "noise_", None) is None:
+            return Xi
+        noisy = self.noise_.inject(Xi.cpu().numpy(), rng)
+        return torch.from_numpy(np.asarray(noisy, dtype=np.float32)).to(Xi.device)
+
+    def _logits(self, xb, **fit_params):
+        scale = self._scale_of(xb)
+        if scale is not None:
+            xb = (xb - xb.mean(dim=-1, keepdim=True)) / scale
+        return self.infer(xb, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = batch
+        Xi = self._augment(Xi.to(self.device), self._rng)
+        y_pred = self._logits(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi.to(self.device), X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        Xi, yi = batch
+        with torch.no_grad():
+            y_pred = self._logits(Xi.to(self.device), **fit_params)
+            loss = self.get_loss(y_pred, yi.to(self.device), X=Xi, training=False)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _predict_batch(self, xb):
+        return torch.softmax(self._logits(xb), dim=-1)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_epochs, n_classes)
+        """
+        X3, _ = self._check_X(X, reset=False)
+        proba = self._forward_array(X3).reshape(len(X3), -1)
+        return proba.astype(np.float64)
+
+    def predict(self, X):
+        """Predicted labels, of the type of the training labels."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on ``X`` and ``y``."""
+        from sklearn.metrics import accuracy_score
+
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+def _encoded_accuracy(net, X, y):
+    """Validation accuracy on skorch's encoded labels (ints), whatever the original labels."""
+    if y is None:
+        return float("nan")
+    if isinstance(X, torch.utils.data.Subset):
+        X_arr = X.dataset.X[np.asarray(X.indices)]
+    else:
+        X_arr = X.X if isinstance(X, SignalDataset) else X
+    proba = net._forward_array(np.asarray(X_arr, dtype=np.float32))
+    return float(np.mean(proba.argmax(axis=1) == to_numpy(y)))
+
+
+class SignalGenerator(_SignalNet, NeuralNet):
+    """Base of sigest's generators of synthetic epochs (GANs).
+
+    The module has a ``generator(z, labels)`` mapping latent vectors of size
+    ``module.latent_dim`` to ``(batch, n_channels, n_times)`` and a
+    ``discriminator(x, labels)`` returning one logit (or critic score) per epoch; ``labels`` is
+    None unless the model is conditional (``fit`` given ``y``). ``train_step`` alternates
+    discriminator and generator updates; both losses are in the history (``train_loss`` is the
+    generator's, ``train_loss_d`` the discriminator's).
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        Built with ``n_channels``, ``n_times`` and ``n_classes`` (0 when unconditional).
+    criterion : type of torch loss, default=torch.nn.BCEWithLogitsLoss
+        Used by ``loss="gan"``.
+    optimizer : type of torch optimizer, default=torch.optim.Adam
+        One instance for the generator (``optimizer__*``) and one for the discriminator.
+    lr : float, default=2e-4
+    max_epochs : int, default=50
+    batch_size : int, default=64
+    train_split : None, default=None
+        Generators train on all data.
+    callbacks : list of skorch callbacks, optional
+    loss : {"gan", "wgan-gp"}, default="gan"
+        Non-saturating GAN loss, or the Wasserstein loss with gradient penalty.
+    n_critic : int, default=1
+        Discriminator updates per generator update.
+    gp_weight : float, default=10.0
+        Weight of the gradient penalty (``loss="wgan-gp"``).
+    sampling_strategy : "auto", float or dict, default="auto"
+        Target class counts of :meth:`fit_resample` (imbalanced-learn's convention).
+    sfreq : float, optional
+    random_state : int, RandomState or None, default=None
+    verbose : int, default=0
+    device : str, default="cpu"
+    warm_start : bool, default=False
+    **kwargs
+        Other skorch parameters and prefixed ones.
+
+    Attributes
+    ----------
+    classes_ : ndarray or None
+        The labels of a conditional model.
+    data_mean_, data_std_ : ndarray of shape (n_channels, 1)
+        The standardisation the networks were trained in.
+    """
+
+    _fitted_attrs = _SignalNet._fitted_attrs + ("classes_", "class_prior_", "data_mean_",
+                                                "data_std_", "output_rank_")
+
+    def __init__(self, module=None, *, criterion=torch.nn.BCEWithLogitsLoss,
+                 optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64, train_split=None,
+                 callbacks=None, loss="gan", n_critic=1, gp_weight=10.0, sampling_strategy="auto", sfreq=None,
+                 random_state=None, verbose=0, device="cpu", warm_start=False, **kwargs):
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
+                         callbacks=callbacks, verbose=verbose, device=device,
+                         warm_start=warm_start, **kwargs)
+        self.loss = loss
+        self.n_critic = n_critic
+        self.gp_weight = gp_weight
+        self.sampling_strategy = sampling_strategy
+        self.sfreq = sfreq
+        self.random_state = random_state
+
+    predict = _unavailable(NeuralNet.predict)
+    predict_proba = _unavailable(NeuralNet.predict_proba)
+
+    def _extra_default_callbacks(self):
+        return [("train_loss_d", PassthroughScoring(name="train_loss_d", on_train=True))]
+
+    def _module_shape_kwargs(self):
+        n_classes = 0 if self.classes_ is None else len(self.classes_)
+        return {**super()._module_shape_kwargs(), "n_classes": n_classes}
+
+    def initialize_optimizer(self, triggered_directly=None):
+        kwargs = self.get_params_for("optimizer")
+        kwargs.setdefault("lr", self.lr)
+        if self.optimizer in (torch.optim.Adam, torch.optim.AdamW):
+            kwargs.setdefault("betas", (0.5, 0.999))  # the usual GAN setting
+        self.optimizer_ = self.optimizer(self.module_.generator.parameters(), **kwargs)
+        self.optimizer_discriminator_ = self.optimizer(
+            self.module_.discriminator.parameters(), **kwargs)
+        return self
+
+    def _prepare_fit(self, X, y, *, reset):
+        if self.loss not in ("gan", "wgan-gp"):
+            raise ValueError(f"loss must be 'gan' or 'wgan-gp'; got {self.loss!r}")
+        if not (isinstance(self.n_critic, (int, np.integer)) and self.n_critic >= 1):
+            raise ValueError(f"n_critic must be a positive integer; got {self.n_critic!r}")
+        X3, rank = self._check_X(X, reset=reset)
+        if reset:
+            self.output_rank_ = rank
+            self.data_mean_ = X3.mean(axis=(0, 2), keepdims=True)[0]
+            self.data_std_ = np.maximum(X3.std(axis=(0, 2), keepdims=True)[0], _EPS)
+        y_encoded = None
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            check_consistent_length(X3, y)
+            check_classification_targets(y)
+            if reset:
+                self.classes_, counts = np.unique(y, return_counts=True)
+                self.class_prior_ = counts / counts.sum()
+            y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
+        elif reset:
+            self.classes_, self.class_prior_ = None, None
+        Xs = ((X3 - self.data_mean_) / self.data_std_).astype(np.float32)
+        return Xs, y_encoded
+
+    def _labels(self, yi):
+        return None if yi is None or self.classes_ is None else yi.to(self.device)
+
+    def _d_loss(self, real, fake, labels):
+        d_real = self.module_.discriminator(real, labels).reshape(-1)
+        d_fake = self.module_.discriminator(fake, labels).reshape(-1)
+        if self.loss == "gan":
+            return (self.criterion_(d_real, torch.ones_like(d_real))
+                    + self.criterion_(d_fake, torch.zeros_like(d_fake)))
+        alpha = torch.rand(real.shape[0], 1, 1, device=real.device)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        d_mixed = self.module_.discriminator(mixed, labels).reshape(-1)
+        grad, = torch.autograd.grad(d_mixed.sum(), mixed, create_graph=True)
+        penalty = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        return d_fake.mean() - d_real.mean() + self.gp_weight * penalty
+
+    def _g_loss(self, fake, labels):
+        d_fake = self.module_.discriminator(fake, labels).reshape(-1)
+        if self.loss == "gan":
+            return self.criterion_(d_fake, torch.ones_like(d_fake))
+        return -d_fake.mean()
+
+    def _latent(self, n, generator=None):
+        return torch.randn(n, self.module_.latent_dim, generator=generator, device=self.device)
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        real, yi = batch
+        real = real.to(self.device)
+        labels = self._labels(yi)
+        for _ in range(self.n_critic):
+            self.optimizer_discriminator_.zero_grad()
+            with torch.no_grad():
+                fake = self.module_.generator(self._latent(len(real)), labels)
+            loss_d = self._d_loss(real, fake, labels)
+            loss_d.backward()
+            self.optimizer_discriminator_.step()
+        self.optimizer_.zero_grad()
+        fake = self.module_.generator(self._latent(len(real)), labels)
+        loss_g = self._g_loss(fake, labels)
+        loss_g.backward()
+        self.optimizer_.step()
+        self.history.record_batch("train_loss_d", loss_d.item())
+        return {"loss": loss_g.detach(), "y_pred": fake.detach()}
+
+    def check_data(self, X, y=None):
+        pass
+
+    def sample(self, n_samples, y=None, random_state=None, return_y=False):
+        """Draw synthetic epochs.
+
+        Parameters
+        ----------
+        n_samples : int
+            How many epochs.
+        y : label, array-like of shape (n_samples,) or None
+            The class of each epoch (conditional models only); None draws classes by their
+            frequency in the training data.
+        random_state : int, RandomState or None
+            The same value gives the same epochs.
+        return_y : bool, default=False
+            Also return the labels.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_times) or (n_samples, n_channels, n_times)
+            In the units and rank of the training data.
+        y : ndarray of shape (n_samples,), only if ``return_y``
+        """
+        self._check_fitted()
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+                or n_samples < 0:
+            raise ValueError(f"n_samples must be a non-negative integer; got {n_samples!r}")
+        rs = check_random_state(random_state)
+        gen = torch.Generator(device=self.device).manual_seed(int(rs.randint(2**31 - 1)))
+        labels_out = None
+        labels = None
+        if self.classes_ is not None:
+            if y is None:
+                idx = rs.choice(len(self.classes_), size=n_samples, p=self.class_prior_)
+            else:
+                y_arr = np.full(n_samples, y) if np.ndim(y) == 0 else column_or_1d(y)
+                if len(y_arr) != n_samples:
+                    raise ValueError(f"y must have n_samples={n_samples} labels; got {len(y_arr)}")
+                unknown = np.setdiff1d(y_arr, self.classes_)
+                if len(unknown):
+                    raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
+                                     f"{self.classes_.tolist()}")
+                idx = np.searchsorted(self.classes_, y_arr)
+            labels_out = self.classes_[idx]
+            labels = torch.as_tensor(idx, dtype=torch.int64, device=self.device)
+        elif y is not None:
+            raise ValueError("this generator was fitted without labels; sample it with y=None")
+        self.module_.eval()
+        chunks = []
+        with torch.no_grad():
+            for start in range(0, n_samples, 1024):
+                stop = min(start + 1024, n_samples)
+                z = self._latent(stop - start, generator=gen)
+                lab = None if labels is None else labels[start:stop]
+                chunks.append(to_numpy(self.module_.generator(z, lab)))
+        shape = (0, self.n_channels_in_, self.n_times_in_)
+        X3 = np.concatenate(chunks) if chunks else np.empty(shape, dtype=np.float32)
+        X3 = X3.astype(np.float64) * self.data_std_ + self.data_mean_
+        X_out = restore_rank(X3, self.output_rank_)
+        return (X_out, labels_out) if return_y else X_out
+
+    def fit_resample(self, X, y):
+        """Fit a conditional generator to ``(X, y)`` and add synthetic epochs of minority classes.
+
+        The real epochs come first, untouched (copied); synthetic ones follow, as many per class
+        as ``sampling_strategy`` asks.
+
+        Returns
+        -------
+        X_resampled, y_resampled : ndarrays
+        """
+        self.fit(X, y)
+        X3, rank = check_signals(X, sfreq=self._sfreq_for_check())
+        y = column_or_1d(y)
+        counts = dict(zip(*np.unique(y, return_counts=True)))
+        targets = _sampling_targets(self.sampling_strategy, counts)
+        X_parts, y_parts = [restore_rank(X3.copy(), rank)], [y.copy()]
+        for offset, (label, n_new) in enumerate(sorted(targets.items(), key=lambda kv: str(kv))):
+            if n_new > 0:
+                seed = None if self._seed() is None else self._seed() + offset
+                X_parts.append(self.sample(n_new, y=label, random_state=seed).astype(X3.dtype))
+                y_parts.append(np.full(n_new, label, dtype=y.dtype))
+        return np.concatenate(X_parts), np.concatenate(y_parts)
+
+
+def _sampling_targets(strategy, counts):
+    """How many synthetic epochs per class, under imbalanced-learn's ``sampling_strategy``."""
+    majority = max(counts.values())
+    if strategy == "auto" or strategy == "not majority":
+        return {c: majority - n for c, n in counts.items()}
+    if isinstance(strategy, float):
+        if len(counts) != 2:
+            raise ValueError("a float sampling_strategy is for two classes only")
+        minority = min(counts, key=counts.get)
+        return {minority: max(int(strategy * majority) - counts[minority], 0)}
+    if isinstance(strategy, dict):
+        unknown = set(strategy) - set(counts)
+        if unknown:
+            raise ValueError(f"sampling_strategy names classes not in y: {sorted(unknown)}")
+        return {c: max(int(n) - counts[c], 0) for c, n in strategy.items()}
+    raise ValueError(
+        f"sampling_strategy must be 'auto', a float or a dict; got {strategy!r}"
+    )
+

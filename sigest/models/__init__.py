@@ -1,0 +1,1 @@
+"""Pure torch networks, one file per architecture. Nothing here imports sklearn or skorch."""

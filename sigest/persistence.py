@@ -1,0 +1,278 @@
+"""Saving and loading estimators in a file that runs no code when read.
+
+A model file is a zip archive with two members:
+
+- ``sigest.json``: the format, the sigest version, the estimator's class (its registry name
+  where it has one), its parameters, its fitted attributes, its training history and the
+  SHA-256 of the weights;
+- ``weights.pt``: the network's ``state_dict``, read back with
+  ``torch.load(weights_only=True)``, which unpickles tensors only.
+
+Parameters that are classes, functions or estimators are stored by their import path and are
+only resolved inside the packages in :data:`TRUSTED_PREFIXES`. Writes go to a temporary file
+that replaces the target in one step, so a crash mid-save never loses an earlier model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FORMAT = "sigest-model"
+FORMAT_VERSION = 1
+TRUSTED_PREFIXES = ("sigest.", "torch.", "skorch.", "sklearn.", "braindecode.")
+
+
+class ModelFileError(ValueError):
+    """A model file is unreadable, tampered with, or from an incompatible sigest."""
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+def _import_path(obj):
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def _trusted(path):
+    return path.startswith(TRUSTED_PREFIXES) or _is_registered_path(path)
+
+
+def _is_registered_path(path):
+    from .plugins import estimator_entries
+
+    return any(_import_path(e.obj) == path for e in estimator_entries().values())
+
+
+def _resolve(path):
+    if not _trusted(path):
+        raise ModelFileError(
+            f"the file names {path!r}, which is outside the packages sigest loads from "
+            f"({', '.join(p.rstrip('.') for p in TRUSTED_PREFIXES)}, registered estimators)"
+        )
+    module_name, _, attr = path.rpartition(".")
+    while module_name:
+        try:
+            obj = importlib.import_module(module_name)
+            break
+        except ImportError:
+            module_name, _, prefix = module_name.rpartition(".")
+            attr = f"{prefix}.{attr}"
+    else:
+        raise ModelFileError(f"cannot import {path!r}")
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def to_json(value):
+    """``value`` as JSON-able data; raises TypeError for what cannot be stored safely."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return {"__list__": [to_json(v) for v in value.tolist()]}
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("dict keys must be strings")
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__") \
+            and not hasattr(value, "get_params"):
+        path = _import_path(value)
+        if "<" in path or not _trusted(path):
+            raise TypeError(f"{path} is not importable from a trusted package")
+        return {"__import__": path}
+    if hasattr(value, "get_params"):
+        path = _import_path(type(value))
+        if not _trusted(path):
+            raise TypeError(f"{path} is not from a trusted package")
+        return {"__estimator__": path, "params": to_json(value.get_params(deep=False))}
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def from_json(value):
+    """Inverse of :func:`to_json`."""
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__ndarray__" in value:
+        return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+    if "__list__" in value:
+        out = np.empty(len(value["__list__"]), dtype=object)
+        out[:] = [from_json(v) for v in value["__list__"]]
+        return out
+    if "__tuple__" in value:
+        return tuple(from_json(v) for v in value["__tuple__"])
+    if "__import__" in value:
+        return _resolve(value["__import__"])
+    if "__estimator__" in value:
+        return _resolve(value["__estimator__"])(**from_json(value["params"]))
+    return {k: from_json(v) for k, v in value.items()}
+
+
+def _registered_name(cls):
+    from .plugins import estimator_entries
+
+    for name, entry in estimator_entries().items():
+        if entry.obj is cls:
+            return name
+    return None
+
+
+def save(estimator, path):
+    """Write ``estimator`` (fitted) to ``path`` atomically; return the path."""
+    estimator._check_fitted()
+    params, dropped = {}, []
+    for key, value in estimator.get_params(deep=False).items():
+        try:
+            params[key] = to_json(value)
+        except (TypeError, ValueError):
+            dropped.append(key)
+    if dropped:
+        warnings.warn(
+            f"{type(estimator).__name__}.save: parameters {dropped} cannot be stored safely "
+            "(not JSON and not importable from a trusted package); the loaded estimator will use "
+            "their defaults",
+            UserWarning,
+            stacklevel=3,
+        )
+    fitted = {k: to_json(getattr(estimator, k)) for k in estimator._fitted_attrs
+              if hasattr(estimator, k)}
+    buffer = io.BytesIO()
+    torch.save(estimator.module_.state_dict(), buffer)
+    weights = buffer.getvalue()
+    history = []
+    try:
+        history = json.loads(json.dumps(estimator.history_.to_list(), default=float))
+    except (TypeError, ValueError, AttributeError):
+        pass
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sigest_version": _version(),
+        "estimator": _registered_name(type(estimator)),
+        "class": _import_path(type(estimator)),
+        "params": params,
+        "dropped_params": dropped,
+        "fitted": fitted,
+        "history": history,
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr("sigest.json", json.dumps(header, indent=1))
+                zf.writestr("weights.pt", weights)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_header(path):
+    """The JSON header of a model file, checked for format and version."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            header = json.loads(zf.read("sigest.json"))
+            weights = zf.read("weights.pt")
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError, EOFError) as exc:
+        raise ModelFileError(
+            f"{path} is not a readable sigest model file ({type(exc).__name__}: {exc}); it may "
+            "be truncated or not a model saved with sigest's save()"
+        ) from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a sigest model file (format {header.get('format')!r})")
+    file_major = str(header.get("sigest_version", "?")).split(".")[0]
+    if file_major != _version().split(".")[0]:
+        raise ModelFileError(
+            f"{path} was saved by sigest {header.get('sigest_version')}, this is sigest "
+            f"{_version()}: files from another major version are refused. Load it with that "
+            "version and re-train, or re-save with a matching version."
+        )
+    if hashlib.sha256(weights).hexdigest() != header.get("weights_sha256"):
+        raise ModelFileError(f"{path}: the weights do not match their checksum; the file was "
+                             "altered or damaged")
+    return header, weights
+
+
+def load(path, expected_class=None, device="cpu"):
+    """Read an estimator written by :func:`save`. Reading runs no code from the file.
+
+    Parameters
+    ----------
+    path : str or Path
+    expected_class : type, optional
+        When given, the file's estimator must be this class or a subclass of it.
+    device : str, default="cpu"
+
+    Returns
+    -------
+    estimator : a fitted sigest estimator
+    """
+    header, weights = read_header(path)
+    cls = _class_of(header)
+    if expected_class is not None and not issubclass(cls, expected_class):
+        raise ModelFileError(f"{path} holds a {cls.__name__}, not a {expected_class.__name__}")
+    params = from_json(header["params"])
+    params["device"] = device
+    estimator = cls(**params)
+    try:
+        state = torch.load(io.BytesIO(weights), weights_only=True, map_location=device)
+    except Exception as exc:
+        raise ModelFileError(f"{path}: the weights cannot be read safely ({exc})") from exc
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator._restore_fitted(from_json(header["fitted"]))
+    estimator.module_.load_state_dict(state)
+    from skorch.history import History
+
+    estimator.history_ = History(header.get("history") or [])
+    return estimator
+
+
+def _class_of(header):
+    from .plugins import estimator_entries
+
+    name = header.get("estimator")
+    entries = estimator_entries()
+    if name is not None:
+        if name not in entries:
+            raise ModelFileError(
+                f"the file holds estimator {name!r}, which is not registered here (is its plugin "
+                "installed?)"
+            )
+        return entries[name].obj
+    return _resolve(str(header.get("class")))

@@ -1,0 +1,257 @@
+"""Plugin hooks, the plugin manager and the registry of estimators, data sets and noises.
+
+Plugins are modules (or objects) with ``@hookimpl`` functions, found through the ``sigest``
+entry-point group. sigest's own estimators, data sets and noises take the same path: they are
+declared in sigest's ``pyproject.toml``. A hook receives a ``register`` callable::
+
+    from sigest.plugins import hookimpl
+
+    @hookimpl
+    def sigest_register_estimators(register):
+        register("my-denoiser", MyDenoiser, task="denoising", description="...")
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+PROJECT = "sigest"
+ENTRY_POINT_GROUP = "sigest"
+TASKS = ("denoising", "classification", "generation")
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load or to register; it was skipped."""
+
+
+class RegistryError(ValueError):
+    """Two plugins registered one name, or a name is unknown."""
+
+
+class _HookSpecs:
+    @hookspec
+    def sigest_register_estimators(self, register):
+        """Register estimators: ``register(name, cls, task=..., description=...)``.
+
+        ``cls`` must be a scikit-learn estimator class; ``task`` one of
+        ``"denoising"``, ``"classification"``, ``"generation"``. ``check_params`` (optional)
+        are the parameters under which scikit-learn's estimator checks run on tiny data.
+        """
+
+    @hookspec
+    def sigest_register_datasets(self, register):
+        """Register data sets: ``register(name, loader, description=...)``."""
+
+    @hookspec
+    def sigest_register_noises(self, register):
+        """Register noise sources: ``register(name, factory, description=...)``."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered thing: an estimator class, a data set loader or a noise source."""
+
+    name: str
+    obj: Any
+    plugin: str
+    description: str = ""
+    task: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+pm = pluggy.PluginManager(PROJECT)
+pm.add_hookspecs(_HookSpecs)
+
+_entry_points_loaded = False
+_failed: dict[str, str] = {}
+_cache: dict[str, tuple[tuple, dict[str, Entry]]] = {}
+
+
+def load_plugins():
+    """Load every plugin of the ``sigest`` entry-point group once; report and skip broken ones."""
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:  # a broken plugin must never break `import sigest`
+            _report(ep.name, f"failed to load ({type(exc).__name__}: {exc})")
+            continue
+        dist = getattr(ep, "dist", None)
+        if dist is not None:
+            pm._plugin_distinfo.append((plugin, dist))
+
+
+def _report(plugin_name, message):
+    _failed[plugin_name] = message
+    warnings.warn(f"sigest plugin {plugin_name!r} {message}; skipped", PluginWarning, stacklevel=3)
+
+
+def _collect(hook_name, validate) -> dict[str, Entry]:
+    load_plugins()
+    hook = getattr(pm.hook, hook_name)
+    impls = hook.get_hookimpls()
+    key = tuple((impl.plugin_name, id(impl.function)) for impl in impls)
+    cached = _cache.get(hook_name)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    entries: dict[str, Entry] = {}
+    for impl in impls:
+        plugin_name = impl.plugin_name
+        found: dict[str, Entry] = {}
+
+        def register(name, obj, *, description="", task=None, _plugin=plugin_name, _found=found,
+                     **extra):
+            entry = Entry(str(name), obj, _plugin, description or _summary(obj), task, extra)
+            validate(entry)
+            if entry.name in _found:
+                raise RegistryError(f"{_plugin!r} registers {entry.name!r} twice")
+            _found[entry.name] = entry
+
+        try:
+            impl.function(register=register)
+        except Exception as exc:
+            _report(plugin_name, f"failed in {hook_name} ({type(exc).__name__}: {exc})")
+            continue
+        for name, entry in found.items():
+            if name in entries:
+                raise RegistryError(
+                    f"{name!r} is registered by two plugins: {entries[name].plugin!r} and "
+                    f"{entry.plugin!r}; uninstall or block one of them "
+                    f"(sigest.plugins.pm.set_blocked(name))"
+                )
+            entries[name] = entry
+    _cache[hook_name] = (key, entries)
+    return entries
+
+
+def _summary(obj):
+    doc = getattr(obj, "__doc__", None) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def _validate_estimator(entry: Entry):
+    from sklearn.base import BaseEstimator
+
+    if not (isinstance(entry.obj, type) and issubclass(entry.obj, BaseEstimator)):
+        raise TypeError(
+            f"estimator {entry.name!r} must be a scikit-learn estimator class; got {entry.obj!r}"
+        )
+    if entry.task not in TASKS:
+        raise ValueError(f"estimator {entry.name!r}: task must be one of {TASKS}; got {entry.task!r}")
+
+
+def _validate_callable(entry: Entry):
+    if not callable(entry.obj):
+        raise TypeError(f"{entry.name!r} must be callable; got {entry.obj!r}")
+
+
+def estimator_entries() -> dict[str, Entry]:
+    """All registered estimators, by name."""
+    return _collect("sigest_register_estimators", _validate_estimator)
+
+
+def dataset_entries() -> dict[str, Entry]:
+    """All registered data set loaders, by name."""
+    return _collect("sigest_register_datasets", _validate_callable)
+
+
+def noise_entries() -> dict[str, Entry]:
+    """All registered noise sources, by name."""
+    return _collect("sigest_register_noises", _validate_callable)
+
+
+def _lookup(entries, name, kind):
+    try:
+        return entries[name]
+    except KeyError:
+        known = ", ".join(sorted(entries)) or "none"
+        raise RegistryError(f"unknown {kind} {name!r}; registered: {known}") from None
+
+
+def list_estimators(task=None):
+    """Names of the registered estimators, sorted; only those of ``task`` if given.
+
+    Examples
+    --------
+    >>> import sigest
+    >>> "tiny-conv-denoiser" in sigest.list_estimators(task="denoising")
+    True
+    """
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS} or None; got {task!r}")
+    return sorted(n for n, e in estimator_entries().items() if task is None or e.task == task)
+
+
+def get_estimator_class(name):
+    """The estimator class registered under ``name``."""
+    return _lookup(estimator_entries(), name, "estimator").obj
+
+
+def get_estimator(name, **params):
+    """A new estimator registered under ``name``, with ``params`` set.
+
+    Examples
+    --------
+    >>> import sigest
+    >>> est = sigest.get_estimator("tiny-conv-denoiser", max_epochs=2)
+    >>> est.max_epochs
+    2
+    """
+    return get_estimator_class(name)(**params)
+
+
+def list_datasets():
+    """Names of the registered data sets, sorted."""
+    return sorted(dataset_entries())
+
+
+def get_dataset_loader(name):
+    """The loader function registered under ``name``."""
+    return _lookup(dataset_entries(), name, "data set").obj
+
+
+def list_noises():
+    """Names of the registered noise sources, sorted."""
+    return sorted(noise_entries())
+
+
+def get_noise_source(name):
+    """The noise source factory registered under ``name``."""
+    return _lookup(noise_entries(), name, "noise source").obj
+
+
+def plugin_info():
+    """One dict per plugin: name, distribution, version, and the names it registers."""
+    load_plugins()
+    dists = {id(p): d for p, d in pm.list_plugin_distinfo()}
+    kinds = {"estimators": estimator_entries, "datasets": dataset_entries, "noises": noise_entries}
+    rows = []
+    for plugin in pm.get_plugins():
+        name = pm.get_name(plugin)
+        dist = dists.get(id(plugin))
+        row = {
+            "name": name,
+            "package": dist.metadata["Name"] if dist else "",
+            "version": dist.version if dist else "",
+        }
+        for kind, entries_of in kinds.items():
+            entries = entries_of()
+            row[kind] = sorted(n for n, e in entries.items() if e.plugin == name)
+        rows.append(row)
+    for name, message in _failed.items():
+        rows.append({"name": name, "package": "", "version": "", "error": message})
+    return rows
