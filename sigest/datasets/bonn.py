@@ -1,0 +1,88 @@
+"""Bonn University epilepsy EEG (Andrzejak et al., Phys. Rev. E 64, 061907, 2001).
+
+Five sets of 100 single-channel segments of 4097 samples (23.6 s) at 173.61 Hz: ``Z`` (A,
+surface, eyes open), ``O`` (B, surface, eyes closed), ``N`` (C, interictal, opposite
+hippocampus), ``F`` (D, interictal, epileptogenic zone), ``S`` (E, ictal). The UCI "Epileptic
+Seizure Recognition" layout cuts each segment into 23 chunks of 178 samples, labelled 1 (S) to
+5 (Z).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import find_folder, verify
+
+SFREQ = 173.61
+BONN_SETS = "ZONFS"
+#: UCI label of each set (1 = seizure).
+UCI_LABELS = {"S": 1, "F": 2, "N": 3, "O": 4, "Z": 5}
+N_SEGMENTS = 100
+SEGMENT_SAMPLES = 4097
+UCI_CHUNKS, UCI_SAMPLES = 23, 178
+
+
+def _segment_files(sets):
+    return [f"{s}/{s}{i:03d}.txt" for s in sets for i in range(1, N_SEGMENTS + 1)]
+
+
+def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_hash=True):
+    """Bonn EEG segments, whole (``layout="raw"``) or as the UCI 178-sample chunks.
+
+    Parameters
+    ----------
+    sets : str or sequence of str, default="ZONFS"
+        Which sets to read, in that order.
+    layout : {"raw", "uci"}, default="raw"
+        ``"raw"``: one row per segment (4097 samples); ``"uci"``: 23 rows of 178 samples per
+        segment (the first 4094 samples; the UCI row shuffle cannot be reproduced).
+    path : str or Path, optional
+        The ``bonn-eeg`` folder (holding ``Z/``, ``O/``, ...) or its parent; default
+        ``$SIGEST_DATA``.
+    binary : bool, default=False
+        Label 1 for the seizure set ``S`` and 0 otherwise, instead of the per-set labels.
+    verify_hash : bool, default=True
+
+    Returns
+    -------
+    X : ndarray of shape (n_segments, 4097) or (n_segments * 23, 178), float64
+        Samples in ADC units (12 bit), 173.61 Hz.
+    y : ndarray
+        ``"raw"``: the set letter; ``"uci"``: 1..5 (S=1, F=2, N=3, O=4, Z=5); ``binary``: 0/1.
+    groups : ndarray of str
+        The source segment (e.g. ``"Z001"``): the chunks of one segment share it, so a
+        ``GroupKFold`` never puts them on both sides of a split.
+
+    Examples
+    --------
+    >>> X, y, groups = load_bonn(sets="ZS", layout="uci")  # doctest: +SKIP
+    >>> X.shape, sorted(set(y))  # doctest: +SKIP
+    ((4600, 178), [1, 5])
+    """
+    sets = [str(s).upper() for s in sets]
+    bad = [s for s in sets if s not in BONN_SETS]
+    if bad or not sets:
+        raise ValueError(f"sets must be letters of {BONN_SETS!r}; got {sets!r}")
+    if layout not in ("raw", "uci"):
+        raise ValueError(f"layout must be 'raw' or 'uci'; got {layout!r}")
+    rels = _segment_files(sets)
+    folder = find_folder("bonn-eeg", rels, path, False)
+    files = verify("bonn-eeg", folder, rels, verify_hash)
+    X = np.empty((len(files), SEGMENT_SAMPLES))
+    for i, file in enumerate(files):
+        values = np.array(file.read_bytes().split(), dtype=np.float64)  # 10x loadtxt
+        if values.shape != (SEGMENT_SAMPLES,):
+            raise ValueError(f"{file}: expected {SEGMENT_SAMPLES} samples; got {values.shape}")
+        X[i] = values
+    letters = np.repeat(sets, N_SEGMENTS)
+    groups = np.array([f"{s}{i:03d}" for s in sets for i in range(1, N_SEGMENTS + 1)])
+    if layout == "uci":
+        X = X[:, : UCI_CHUNKS * UCI_SAMPLES].reshape(-1, UCI_SAMPLES)
+        letters = np.repeat(letters, UCI_CHUNKS)
+        groups = np.repeat(groups, UCI_CHUNKS)
+        y = np.array([UCI_LABELS[s] for s in letters])
+    else:
+        y = letters
+    if binary:
+        y = (letters == "S").astype(int)
+    return X, y, groups
