@@ -110,7 +110,8 @@ def load_sleep_edf(path=None, subjects=None, return_meta=False, *, format="auto"
                                + _candidates(EDF_FOLDER, path))
             raise FileNotFoundError(f"sleep-edf: no {kind} files found. Looked in: {looked}. "
                                     "Pass path=... or set $SIGEST_DATA.")
-        parts = _read_edf(edf_folder, psg, subjects, channel, trim_wake, return_epochs)
+        parts = _read_edf(edf_folder, psg, subjects, channel, trim_wake, return_epochs,
+                          verify_hash)
         if return_epochs:
             return parts
     X = np.concatenate([p[0] for p in parts])
@@ -160,13 +161,13 @@ def _hypnogram_for(psg: Path):
     raise FileNotFoundError(f"sleep-edf: no {prefix}??-Hypnogram.edf beside {psg}")
 
 
-def _read_edf(folder, files, subjects, channel, trim_wake, return_epochs):
+def _read_edf(folder, files, subjects, channel, trim_wake, return_epochs, verify_hash):
     import mne
 
     parts = []
     for (subject, night), psg in sorted(_select(files, subjects).items()):
         hyp = _hypnogram_for(psg)
-        verify(EDF_FOLDER, folder, [psg.name, hyp.name])
+        verify(EDF_FOLDER, folder, [psg.name, hyp.name], verify_hash)
         raw = mne.io.read_raw_edf(psg, include=[channel], preload=False, verbose="error")
         annot = mne.read_annotations(hyp)
         raw.set_annotations(annot, emit_warning=False)

@@ -16,7 +16,7 @@ KNOWN = {
     "emgdb": ("emgdb", [f"emg_{k}.{e}" for k in ("healthy", "myopathy", "neuropathy")
                         for e in ("hea", "dat")]),
     "bonn": ("bonn-eeg", [f"{s}/{s}001.txt" for s in "ZONFS"]),
-    "sleep-edf": ("sleep-edf-5s", ["SC4001E0.npz"]),
+    "sleep-edf": ("sleep-edf-5s", []),  # .npz or EDF files, see _sleep_edf_row
     "eegmmidb": ("eegmmidb", ["S001/S001R03.edf"]),
 }
 
@@ -24,8 +24,6 @@ KNOWN = {
 def _count(folder, name):
     if name == "mitbih":
         return f"{sum(1 for _ in folder.glob('*.hea'))} records"
-    if name == "sleep-edf":
-        return f"{sum(1 for _ in folder.glob('SC4*.npz'))} recordings (.npz)"
     if name == "eegmmidb":
         return f"{sum(1 for _ in folder.glob('S*/S*R*.edf'))} runs"
     if name == "bonn":
@@ -57,6 +55,9 @@ def status(path=None):
     rows = [{"name": "sample", "path": str(SAMPLE_DIR), "found": SAMPLE_DIR.is_dir(),
              "detail": "shipped with sigest"}]
     for name, (folder, files) in KNOWN.items():
+        if name == "sleep-edf":
+            rows.append(_sleep_edf_row(path))
+            continue
         try:
             found = find_folder(folder, files, path)
         except FileNotFoundError as exc:
@@ -67,3 +68,17 @@ def status(path=None):
             rows.append({"name": name, "path": str(found), "found": True,
                          "detail": _count(found, name)})
     return rows
+
+
+def _sleep_edf_row(path):
+    from .sleep_edf import _NPZ, _PSG, EDF_FOLDER, NPZ_FOLDER, _find
+
+    for pattern, folder, kind in ((_NPZ, NPZ_FOLDER, ".npz"), (_PSG, EDF_FOLDER, "EDF")):
+        found_in, files = _find(pattern, folder, path)
+        if files:
+            return {"name": "sleep-edf", "path": str(found_in), "found": True,
+                    "detail": f"{len(files)} recordings ({kind})"}
+    looked = "; ".join(str(c) for c in _candidates(NPZ_FOLDER, path)
+                       + _candidates(EDF_FOLDER, path))
+    return {"name": "sleep-edf", "path": looked, "found": False,
+            "detail": "no SC4ssNE0.npz or SC4ssNE0-PSG.edf files"}
