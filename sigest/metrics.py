@@ -1,22 +1,300 @@
-"""Signal-quality metrics (EEGdenoiseNet's RRMSE and CC, SNR, PRD, ...) and their scorers."""
+"""Signal-quality metrics (EEGdenoiseNet's RRMSE and CC, SNR, PRD, ...) and their scorers.
+
+Every metric takes ``(y_true, y_pred)`` of one shape: ``(n_epochs, n_times)``,
+``(n_epochs, n_channels, n_times)`` or a single ``(n_times,)`` signal. It is computed along the
+time axis for every epoch and channel, then averaged. Undefined cases follow the mathematics:
+a reference that is all zero gives an infinite relative error (0 when the prediction is zero
+too), a constant signal an undefined (NaN) correlation.
+
+Scorers (``get_scorer(name)``, :data:`SCORERS`) plug into ``GridSearchCV(scoring=...)`` and
+``cross_validate``; for denoisers they score the denoised output of the (noisy, clean) pairs
+given by ``estimator.noisy_pairs(X, y)``, so both ``fit(X_noisy, X_clean)`` and
+``fit(X_clean)`` searches work.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import welch
+from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, f1_score, make_scorer
+from sklearn.metrics import get_scorer as _sklearn_get_scorer
+
+__all__ = [
+    "CLASSIFICATION_SCORERS", "DENOISING_SCORERS", "SCORERS", "balanced_accuracy_score",
+    "cohen_kappa_score", "correlation_coefficient", "get_scorer", "macro_f1", "prd",
+    "rmse", "rrmse_spectral", "rrmse_temporal", "snr", "snr_improvement",
+]
 
 
-def _pair(y_true, y_pred):
-    y_true = np.asarray(y_true, dtype=float)
-    y_pred = np.asarray(y_pred, dtype=float)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have one shape; got {y_true.shape} and "
-                         f"{y_pred.shape}")
-    return y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
+def _rows(*arrays, names=("y_true", "y_pred", "x_noisy")):
+    """The arrays as float (rows, n_times) after checking they share one shape."""
+    arrays = [np.asarray(a, dtype=float) for a in arrays]
+    shape = arrays[0].shape
+    for name, a in zip(names[1:], arrays[1:]):
+        if a.shape != shape:
+            raise ValueError(f"{names[0]} and {name} must have one shape; got {shape} and "
+                             f"{a.shape}")
+    if arrays[0].ndim not in (1, 2, 3) or arrays[0].size == 0:
+        raise ValueError(f"expected signals of shape (n_times,), (n_epochs, n_times) or "
+                         f"(n_epochs, n_channels, n_times) with at least one sample; got {shape}")
+    for name, a in zip(names, arrays):
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} contains NaN or infinity")
+    return [a.reshape(-1, shape[-1]) for a in arrays]
+
+
+def _ratio(num, den):
+    """num / den with 0 / 0 = 0 and x / 0 = inf."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.where(num > 0, np.inf, 0.0))
+
+
+def _rms(x):
+    return np.sqrt(np.mean(np.square(x), axis=-1))
 
 
 def rrmse_temporal(y_true, y_pred):
-    """Mean over epochs of RMS(y_pred - y_true) / RMS(y_true) (EEGdenoiseNet's RRMSE_t)."""
-    t, p = _pair(y_true, y_pred)
-    num = np.sqrt(np.mean((p - t) ** 2, axis=1))
-    den = np.maximum(np.sqrt(np.mean(t**2, axis=1)), 1e-12)
-    return float(np.mean(num / den))
+    """Relative RMSE in time, EEGdenoiseNet's RRMSE_t: mean of RMS(y_pred - y_true) / RMS(y_true).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
+        Clean reference.
+    y_pred : array-like of y_true's shape
+        Denoised signal.
+
+    Returns
+    -------
+    float
+        0 for a perfect prediction; inf where the reference is all zero and the prediction not.
+
+    Examples
+    --------
+    >>> rrmse_temporal([[1.0, -1.0]], [[0.5, -0.5]])
+    0.5
+    """
+    t, p = _rows(y_true, y_pred)
+    return float(np.mean(_ratio(_rms(p - t), _rms(t))))
+
+
+def _psd(rows, sfreq, nperseg, method):
+    fs = 1.0 if sfreq is None else float(sfreq)
+    if method == "periodogram":
+        return np.abs(np.fft.rfft(rows, axis=-1)) ** 2 / (fs * rows.shape[-1])
+    if method != "welch":
+        raise ValueError(f"method must be 'welch' or 'periodogram'; got {method!r}")
+    if nperseg is None:
+        nperseg = 256 if sfreq is None else int(round(fs))  # 1-s windows
+    nperseg = int(min(nperseg, rows.shape[-1]))
+    return welch(rows, fs=fs, nperseg=nperseg, axis=-1)[1]
+
+
+def rrmse_spectral(y_true, y_pred, sfreq=None, nperseg=None, method="welch"):
+    """Relative RMSE of the power spectral density, EEGdenoiseNet's RRMSE_s.
+
+    ``RMS(PSD(y_pred) - PSD(y_true)) / RMS(PSD(y_true))`` per epoch and channel, averaged. The
+    PSD is Welch's (:func:`scipy.signal.welch`: Hann windows of ``nperseg`` samples, 50 %
+    overlap, mean of periodograms, ``detrend="constant"``) per epoch. The ratio does not
+    depend on ``sfreq`` itself, only on the window length it implies.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of one shape
+    sfreq : float, optional
+        Sampling rate; it sets the default window to 1 s (``nperseg = sfreq``).
+    nperseg : int, optional
+        Welch window length in samples; default 1 s at ``sfreq``, else 256 (1 s at
+        EEGdenoiseNet's 256 Hz), capped at the epoch length.
+    method : {"welch", "periodogram"}, default="welch"
+        ``"periodogram"``: one raw periodogram over the whole epoch (no detrending).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> x = np.sin(np.linspace(0, 40 * np.pi, 512))[None]
+    >>> round(rrmse_spectral(x, 2 * x, sfreq=256), 6)  # the PSD scales by 4: error 3 x PSD
+    3.0
+    """
+    t, p = _rows(y_true, y_pred)
+    pt, pp = _psd(t, sfreq, nperseg, method), _psd(p, sfreq, nperseg, method)
+    return float(np.mean(_ratio(_rms(pp - pt), _rms(pt))))
+
+
+def correlation_coefficient(y_true, y_pred):
+    """Mean Pearson correlation of ``y_pred`` with ``y_true`` (EEGdenoiseNet's CC).
+
+    Returns NaN when an epoch is constant in either signal (the correlation is undefined).
+
+    Examples
+    --------
+    >>> correlation_coefficient([[1.0, 2.0, 3.0]], [[2.0, 4.0, 6.5]])  # doctest: +ELLIPSIS
+    0.99...
+    """
+    t, p = _rows(y_true, y_pred)
+    t = t - t.mean(axis=-1, keepdims=True)
+    p = p - p.mean(axis=-1, keepdims=True)
+    den = np.sqrt(np.sum(t**2, axis=-1) * np.sum(p**2, axis=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cc = np.where(den > 0, np.sum(t * p, axis=-1) / np.where(den > 0, den, 1.0), np.nan)
+    return float(np.mean(np.clip(cc, -1.0, 1.0)))
+
+
+def _snr_rows(t, p):
+    signal, error = np.sum(t**2, axis=-1), np.sum((t - p) ** 2, axis=-1)
+    ratio = _ratio(signal, error)  # error 0: inf (0/0 = 0 is wrong here: handled below)
+    with np.errstate(divide="ignore"):
+        out = 10 * np.log10(ratio)
+    return np.where((signal == 0) & (error == 0), np.nan, out)
+
+
+def snr(y_true, y_pred):
+    """Mean SNR in dB of ``y_pred`` against the reference: ``10 log10(sum y_true^2 / sum err^2)``.
+
+    The power definition used in ECG denoising (CDAE-BAM, DeepFilter). EEGdenoiseNet's mixing
+    SNR is ``10 log10`` of the RMS ratio: half of this number in dB (see
+    :func:`sigest.noise.mix_at_snr`). +inf for a perfect prediction, -inf for an all-zero
+    reference, NaN when both are zero.
+
+    Examples
+    --------
+    >>> round(snr([[1.0, -1.0]], [[1.1, -0.9]]), 6)
+    20.0
+    """
+    t, p = _rows(y_true, y_pred)
+    return float(np.mean(_snr_rows(t, p)))
+
+
+def snr_improvement(y_true, y_pred, x_noisy):
+    """Mean SNR gain in dB: ``snr(y_true, y_pred) - snr(y_true, x_noisy)`` per epoch, averaged.
+
+    Examples
+    --------
+    >>> round(snr_improvement([[1.0, -1.0]], [[1.1, -0.9]], [[2.0, 0.0]]), 6)
+    20.0
+    """
+    t, p, x = _rows(y_true, y_pred, x_noisy)
+    with np.errstate(invalid="ignore"):
+        return float(np.mean(_snr_rows(t, p) - _snr_rows(t, x)))
+
+
+def prd(y_true, y_pred):
+    """Mean percentage root-mean-square difference: ``100 sqrt(sum err^2 / sum y_true^2)``.
+
+    The plain PRD (reference not mean-removed), as in ECG denoising papers.
+
+    Examples
+    --------
+    >>> prd([[3.0, 4.0]], [[3.0, 3.0]])
+    20.0
+    """
+    t, p = _rows(y_true, y_pred)
+    return float(np.mean(100.0 * _ratio(_rms(p - t), _rms(t))))
+
+
+def rmse(y_true, y_pred):
+    """Mean over epochs (and channels) of the root mean square error.
+
+    Examples
+    --------
+    >>> rmse([[0.0, 0.0], [1.0, 1.0]], [[3.0, 4.0], [1.0, 1.0]])  # (sqrt(12.5) + 0) / 2
+    1.7677669529663689
+    """
+    t, p = _rows(y_true, y_pred)
+    return float(np.mean(_rms(p - t)))
+
+
+def macro_f1(y_true, y_pred, **kwargs):
+    """Macro-averaged F1 score (:func:`sklearn.metrics.f1_score` with ``average="macro"``)."""
+    return f1_score(y_true, y_pred, average="macro", **kwargs)
+
+
+# ------------------------------------------------------------------------------ scorers
+class DenoisingScorer:
+    """Score a denoiser's output with a signal metric: ``scorer(estimator, X, y=None)``.
+
+    The (noisy, clean) pairs come from ``estimator.noisy_pairs(X, y)`` when the estimator has
+    it (sigest's denoisers: ``y`` clean targets, or clean ``X`` mixed with the fitted noise at a
+    fixed seed); otherwise ``y`` must be the clean targets of noisy ``X``.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(clean, denoised)``, or ``metric(clean, denoised, noisy)`` when ``needs_noisy``.
+    sign : {1, -1}
+        -1 for errors, so that greater is better as scikit-learn requires.
+    needs_noisy : bool
+    name : str
+    """
+
+    def __init__(self, metric, sign=1, needs_noisy=False, name=None):
+        self.metric = metric
+        self.sign = sign
+        self.needs_noisy = needs_noisy
+        self.name = name or metric.__name__
+
+    def __call__(self, estimator, X, y=None, **kwargs):
+        if hasattr(estimator, "noisy_pairs"):
+            noisy, clean = estimator.noisy_pairs(X, y)
+        elif y is not None and np.shape(y) == np.shape(X):
+            noisy, clean = X, y
+        else:
+            raise TypeError(
+                f"scorer {self.name!r} needs a denoiser with noisy_pairs (sigest's denoisers) or "
+                f"clean targets y with X's shape {np.shape(X)}; got {type(estimator).__name__} "
+                f"and y of shape {np.shape(y) if y is not None else None}"
+            )
+        denoised = estimator.transform(noisy)
+        args = (clean, denoised, noisy) if self.needs_noisy else (clean, denoised)
+        return self.sign * self.metric(*args)
+
+    def __repr__(self):
+        return f"DenoisingScorer({self.name!r})"
+
+
+DENOISING_SCORERS = {
+    "neg_rrmse_temporal": DenoisingScorer(rrmse_temporal, -1, name="neg_rrmse_temporal"),
+    "neg_rrmse_spectral": DenoisingScorer(rrmse_spectral, -1, name="neg_rrmse_spectral"),
+    "cc": DenoisingScorer(correlation_coefficient, name="cc"),
+    "snr": DenoisingScorer(snr, name="snr"),
+    "snr_improvement": DenoisingScorer(snr_improvement, needs_noisy=True, name="snr_improvement"),
+    "neg_prd": DenoisingScorer(prd, -1, name="neg_prd"),
+    "neg_rmse": DenoisingScorer(rmse, -1, name="neg_rmse"),
+}
+DENOISING_SCORERS["correlation_coefficient"] = DENOISING_SCORERS["cc"]
+
+CLASSIFICATION_SCORERS = {
+    "accuracy": _sklearn_get_scorer("accuracy"),
+    "balanced_accuracy": make_scorer(balanced_accuracy_score),
+    "macro_f1": make_scorer(macro_f1),
+    "kappa": make_scorer(cohen_kappa_score),
+}
+
+#: Every sigest scorer by name (denoising and classification).
+SCORERS = {**DENOISING_SCORERS, **CLASSIFICATION_SCORERS}
+
+
+def get_scorer(name):
+    """A scorer ``(estimator, X, y)`` by name, for ``GridSearchCV(scoring=...)``.
+
+    sigest's names (:data:`SCORERS`): ``"neg_rrmse_temporal"``, ``"neg_rrmse_spectral"``,
+    ``"cc"``, ``"snr"``, ``"snr_improvement"``, ``"neg_prd"``, ``"neg_rmse"`` for denoisers;
+    ``"accuracy"``, ``"balanced_accuracy"``, ``"macro_f1"``, ``"kappa"`` for classifiers. Other
+    names are looked up with :func:`sklearn.metrics.get_scorer`.
+
+    Examples
+    --------
+    >>> get_scorer("neg_rrmse_temporal")
+    DenoisingScorer('neg_rrmse_temporal')
+    """
+    if callable(name):
+        return name
+    if name in SCORERS:
+        return SCORERS[name]
+    try:
+        return _sklearn_get_scorer(name)
+    except ValueError:
+        raise ValueError(f"unknown scorer {name!r}; sigest's are {sorted(SCORERS)}, and every "
+                         "scikit-learn scorer name works too") from None
