@@ -1,0 +1,158 @@
+"""The ``sigest`` command: list what is installed, run the demo, denoise recordings."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import textwrap
+
+
+def _table(rows, columns):
+    if not rows:
+        return "(none)"
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip()
+              for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_list(args):
+    from .plugins import estimator_entries
+
+    entries = estimator_entries()
+    rows = [{"name": e.name, "task": e.task, "plugin": e.plugin, "description": e.description}
+            for e in sorted(entries.values(), key=lambda e: (e.task, e.name))
+            if args.task is None or e.task == args.task]
+    print(_table(rows, ["name", "task", "plugin", "description"]))
+
+
+def cmd_plugins(args):
+    from .plugins import plugin_info
+
+    rows = []
+    for info in plugin_info():
+        registers = ", ".join(info.get("estimators", []) + info.get("datasets", [])
+                              + info.get("noises", []))
+        rows.append({"plugin": info["name"], "package": info["package"],
+                     "version": info["version"],
+                     "registers": info.get("error") or textwrap.shorten(registers, 70)})
+    print(_table(rows, ["plugin", "package", "version", "registers"]))
+
+
+def _init_parameters(cls):
+    """Parameters with defaults along the MRO, as a user of ``cls(**params)`` sees them."""
+    params = {}
+    for klass in reversed(cls.__mro__):
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for p in inspect.signature(init).parameters.values():
+            if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                continue
+            params[p.name] = p.default
+    return params
+
+
+def cmd_info(args):
+    from .plugins import estimator_entries, get_estimator_class
+
+    cls = get_estimator_class(args.name)
+    entry = estimator_entries()[args.name]
+    print(f"{args.name}: {cls.__module__}.{cls.__qualname__} ({entry.task}, plugin "
+          f"{entry.plugin})")
+    doc = inspect.getdoc(cls) or ""
+    print("\n" + (doc.split("\n\n")[0] if doc else entry.description) + "\n")
+    print("Parameters (defaults):")
+    for name, default in _init_parameters(cls).items():
+        shown = getattr(default, "__name__", None) if isinstance(default, type) else None
+        print(f"  {name} = {shown or repr(default)}")
+    module = _init_parameters(cls).get("module")
+    if isinstance(module, type):
+        print(f"\nNetwork parameters (module__*) of {module.__name__}:")
+        for p in list(inspect.signature(module.__init__).parameters.values())[1:]:
+            if p.name in ("n_channels", "n_times", "n_classes"):
+                continue
+            default = "" if p.default is p.empty else f" = {p.default!r}"
+            print(f"  module__{p.name}{default}")
+
+
+def cmd_datasets(args):
+    from . import datasets
+
+    status = getattr(datasets, "status", None)
+    if status is None:
+        print("no data set status available in this version")
+        return 1
+    rows = [{**row, "found": "yes" if row.get("found") else "no"} for row in status(args.path)]
+    print(_table(rows, ["name", "found", "path", "detail"]))
+
+
+def cmd_demo(args):
+    from .demo import run_demo
+
+    run_demo(output=args.output, verbose=not args.quiet)
+
+
+def build_parser():
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sigest", description="scikit-learn-compatible deep-learning estimators for "
+        "biosignals, with plugins.")
+    parser.add_argument("--version", action="version", version=f"sigest {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the registered estimators")
+    p.add_argument("--task", choices=["denoising", "classification", "generation"])
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("plugins", help="list the installed plugins and what they register")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("info", help="show an estimator's parameters and summary")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("datasets", help="list the known data sets and whether they were found")
+    p.add_argument("--path", default=None, help="data folder (default: $SIGEST_DATA)")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("demo", help="denoise the packaged EEG sample and print the scores")
+    p.add_argument("--output", default="sigest-demo.png", help="before/after figure path")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_demo)
+
+    for register in _command_modules():
+        register(sub)
+    return parser
+
+
+def _command_modules():
+    """Commands defined next to what they drive (e.g. ``sigest denoise``)."""
+    hooks = []
+    try:
+        from .recordings import register_commands
+    except ImportError:
+        pass
+    else:
+        hooks.append(register_commands)
+    return hooks
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"sigest {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

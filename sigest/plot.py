@@ -1,0 +1,95 @@
+"""matplotlib figures: signals before/after, hypnograms, confusion matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _figure(**kwargs):
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(**kwargs)
+
+
+def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None):
+    """Clean, noisy and denoised versions of one epoch (one channel) on one time axis.
+
+    Parameters
+    ----------
+    clean, noisy, denoised : array-like of shape (n_times,)
+    sfreq : float, optional
+        Sampling rate; the x axis is in seconds when given, in samples otherwise.
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    if ax is None:
+        fig, ax = _figure(figsize=(9, 3.2))
+    else:
+        fig = ax.figure
+    n = len(np.asarray(clean))
+    t = np.arange(n) / sfreq if sfreq else np.arange(n)
+    ax.plot(t, noisy, color="0.65", lw=0.8, label="noisy")
+    ax.plot(t, clean, color="tab:blue", lw=1.0, label="clean")
+    ax.plot(t, denoised, color="tab:red", lw=1.0, label="denoised")
+    ax.set_xlabel("time (s)" if sfreq else "sample")
+    ax.legend(loc="upper right", ncol=3, frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hypnogram(y_true, y_pred, stages=("W", "N1", "N2", "N3", "REM"), epoch_seconds=30.0,
+                   ax=None):
+    """True and predicted sleep stages of one night as step plots.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    if ax is None:
+        fig, ax = _figure(figsize=(10, 3))
+    else:
+        fig = ax.figure
+    order = {s: i for i, s in enumerate(["N3", "N2", "N1", "REM", "W"])}
+    hours = np.arange(len(y_true)) * epoch_seconds / 3600
+
+    def level(y):
+        return [order[stages[int(v)]] if not isinstance(v, str) else order[v] for v in y]
+
+    ax.step(hours, level(y_true), where="post", color="tab:blue", lw=1.0, label="true")
+    ax.step(hours, np.asarray(level(y_pred)) + 0.15, where="post", color="tab:red", lw=0.8,
+            alpha=0.8, label="predicted")
+    ax.set_yticks(range(5), ["N3", "N2", "N1", "REM", "W"])
+    ax.set_xlabel("time (h)")
+    ax.legend(loc="upper right", ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(y_true, y_pred, labels=None, display_labels=None, ax=None):
+    """A row-normalised confusion matrix.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    if ax is None:
+        fig, ax = _figure(figsize=(4.5, 4))
+    else:
+        fig = ax.figure
+    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=labels,
+                                            display_labels=display_labels, normalize="true",
+                                            ax=ax, colorbar=False, values_format=".2f")
+    fig.tight_layout()
+    return fig

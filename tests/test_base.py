@@ -1,0 +1,264 @@
+"""The three bases through their tiny estimators: shapes, seeds, pipelines, CV, bad input."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+from sigest.estimators.tiny import TinyClassifier, TinyDenoiser, TinyGANGenerator
+
+RNG = np.random.default_rng(0)
+
+
+def sines(n=48, n_channels=None, n_times=128, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_times) / 64
+    freqs = rng.uniform(2, 8, size=(n, 1 if n_channels is None else n_channels, 1))
+    X = np.sin(2 * np.pi * freqs * t + rng.uniform(0, 6, freqs.shape))
+    return X[:, 0] if n_channels is None else X
+
+
+def labelled(n=60, n_channels=2, n_times=64, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(["rest", "task"], n // 2)
+    X = rng.standard_normal((n, n_channels, n_times))
+    X[y == "task", :, :] += np.sin(np.arange(n_times) / 3)
+    return X, y
+
+
+@pytest.mark.parametrize("shape", [(40, 128), (40, 3, 128)])
+def test_denoiser_infers_shapes_and_keeps_rank_and_dtype(shape):
+    X = sines(shape[0], None if len(shape) == 2 else shape[1], shape[-1])
+    den = TinyDenoiser(max_epochs=2, random_state=0).fit(X)
+    assert den.n_channels_in_ == (1 if len(shape) == 2 else shape[1])
+    assert den.n_times_in_ == shape[-1]
+    assert den.module_.net[0].in_channels == den.n_channels_in_
+    out = den.transform(X)
+    assert out.shape == X.shape and out.dtype == np.float64
+    assert den.transform(X.astype(np.float32)).dtype == np.float32
+
+
+def test_denoiser_learns_from_clean_data_with_noise():
+    X = sines(128, n_times=128)
+    den = TinyDenoiser(max_epochs=15, lr=1e-2, batch_size=32, random_state=0)
+    noisy, clean = den.fit(X).noisy_pairs(X)
+    from sigest.metrics import rrmse_temporal
+
+    assert rrmse_temporal(clean, den.transform(noisy)) < 0.8 * rrmse_temporal(clean, noisy)
+
+
+def test_noise_is_drawn_anew_every_epoch():
+    X = sines(16, n_times=64)
+    den = TinyDenoiser(max_epochs=1, random_state=0).fit(X)
+    draws = [den._pair(*den.get_dataset(X.reshape(16, 1, 64).astype(np.float32))
+                       .__getitems__(range(16)), den._rng)[0].numpy() for _ in range(2)]
+    assert not np.allclose(draws[0], draws[1])
+
+
+def test_denoiser_with_explicit_pairs_and_wrong_targets():
+    clean = sines(30)
+    noisy = clean + 0.3 * RNG.standard_normal(clean.shape)
+    den = TinyDenoiser(max_epochs=2, noise=None, random_state=0).fit(noisy, clean)
+    assert den.noise_ is None
+    with pytest.raises(ValueError, match=r"clean targets y must have X's shape \(30, 128\); got"):
+        TinyDenoiser(max_epochs=1).fit(noisy, clean[:, :64])
+    with pytest.raises(ValueError, match="noise=None needs clean targets"):
+        TinyDenoiser(noise=None).fit(noisy, np.zeros(30))
+
+
+def test_same_random_state_same_weights_different_state_different():
+    X = sines(32)
+
+    def weights(seed):
+        den = TinyDenoiser(max_epochs=2, random_state=seed).fit(X)
+        return np.concatenate([p.detach().numpy().ravel() for p in den.module_.parameters()])
+
+    np.testing.assert_array_equal(weights(3), weights(3))
+    assert not np.allclose(weights(3), weights(4))
+
+
+def test_fit_does_not_mutate_inputs_or_params():
+    X, y = labelled()
+    X_copy, y_copy = X.copy(), y.copy()
+    clf = TinyClassifier(max_epochs=1, random_state=0)
+    params = clf.get_params()
+    clf.fit(X, y)
+    np.testing.assert_array_equal(X, X_copy)
+    np.testing.assert_array_equal(y, y_copy)
+    assert clf.get_params().keys() == params.keys()
+
+
+def test_classifier_string_labels_proba_and_score():
+    X, y = labelled()
+    clf = TinyClassifier(max_epochs=30, lr=1e-2, random_state=0).fit(X, y)
+    assert list(clf.classes_) == ["rest", "task"]
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert set(clf.predict(X)) <= {"rest", "task"}
+    assert clf.score(X, y) > 0.8
+
+
+def test_classifier_class_weight_and_validation_split():
+    X, y = labelled(n=80)
+    clf = TinyClassifier(max_epochs=2, class_weight="balanced", train_split=0.25, random_state=0)
+    clf.fit(X[:70], y[:70])
+    assert clf.criterion_.weight is not None
+    assert "valid_acc" in clf.history[-1]
+    with pytest.raises(ValueError, match="class_weight must be"):
+        TinyClassifier(max_epochs=1, class_weight="some").fit(X, y)
+
+
+def test_gridsearch_over_lr_and_module_param_in_pipeline():
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = labelled(n=40)
+    pipe = make_pipeline(FunctionTransformer(), TinyClassifier(max_epochs=2, random_state=0))
+    grid = GridSearchCV(pipe, {"tinyclassifier__lr": [1e-3, 1e-2],
+                               "tinyclassifier__module__n_filters": [2, 4]}, cv=2)
+    grid.fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_estimator_[-1].module_.head.in_features in (4, 8)
+
+
+def test_gridsearch_on_a_denoiser_without_targets_uses_its_score():
+    X = sines(40)
+    grid = GridSearchCV(TinyDenoiser(max_epochs=2, random_state=0),
+                        {"module__n_filters": [2, 4]}, cv=2).fit(X)
+    assert np.all(grid.cv_results_["mean_test_score"] < 0)
+
+
+def test_cross_validate_with_groups():
+    X, y = labelled(n=60)
+    groups = np.repeat(np.arange(6), 10)
+    res = cross_validate(TinyClassifier(max_epochs=1, random_state=0), X, y, groups=groups,
+                         cv=GroupKFold(n_splits=3))
+    assert len(res["test_score"]) == 3
+
+
+def test_denoiser_first_in_a_classification_pipeline():
+    X, y = labelled(n=40)
+    pipe = make_pipeline(TinyDenoiser(max_epochs=1, random_state=0),
+                         TinyClassifier(max_epochs=1, random_state=0))
+    assert pipe.fit(X, y).predict(X).shape == (40,)
+
+
+def test_clone_and_pickle_round_trip():
+    X, y = labelled(n=30)
+    clf = TinyClassifier(max_epochs=1, random_state=0, module__n_filters=3).fit(X, y)
+    fresh = clone(clf)
+    assert fresh.get_params()["module__n_filters"] == 3 and not hasattr(fresh, "classes_")
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_partial_fit_continues_training():
+    X = sines(32)
+    den = TinyDenoiser(max_epochs=2, random_state=0).fit(X)
+    den.partial_fit(X)
+    assert len(den.history) == 4
+
+
+def test_generator_sample_is_deterministic_and_conditional():
+    X, y = labelled(n=40, n_channels=1, n_times=32)
+    gen = TinyGANGenerator(max_epochs=2, random_state=0).fit(X, y)
+    a, b = gen.sample(5, random_state=1), gen.sample(5, random_state=1)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (5, 1, 32)
+    _, labels = gen.sample(6, y="task", random_state=0, return_y=True)
+    assert set(labels) == {"task"}
+    assert "train_loss_d" in gen.history[-1]
+    with pytest.raises(ValueError, match="not in classes_"):
+        gen.sample(2, y="unknown")
+
+
+def test_fit_resample_balances_and_keeps_real_data():
+    X, y = labelled(n=40, n_channels=1, n_times=32)
+    X, y = X[:26], y[:26]  # 20 rest, 6 task
+    X_copy = X.copy()
+    X_res, y_res = TinyGANGenerator(max_epochs=1, random_state=0).fit_resample(X, y)
+    np.testing.assert_array_equal(X_res[:26], X_copy)
+    np.testing.assert_array_equal(X, X_copy)
+    values, counts = np.unique(y_res, return_counts=True)
+    assert dict(zip(values, counts)) == {"rest": 20, "task": 20}
+
+
+BAD_INPUTS = [
+    (np.full((10, 32), np.nan), "NaN"),
+    (np.full((10, 32), np.inf), "infinity"),
+    (np.zeros((0, 32)), "0 sample"),
+    (np.zeros(32), "Reshape your data"),
+    (np.zeros((2, 2, 2, 32)), r"Expected X of shape .*got a 4-D array"),
+    (np.zeros((10, 32), dtype=complex), "Complex data not supported"),
+    (np.array([["a"] * 32] * 10, dtype=object), "could not convert|argument must be"),
+]
+
+
+@pytest.mark.parametrize("est", [TinyDenoiser(max_epochs=1), TinyClassifier(max_epochs=1),
+                                 TinyGANGenerator(max_epochs=1)], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("X, message", BAD_INPUTS)
+def test_bad_input_gives_clear_errors(est, X, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        est.fit(X, np.arange(len(X)) % 2)
+
+
+def test_mismatched_lengths_one_class_and_sfreq_errors():
+    X, y = labelled(n=20)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TinyClassifier(max_epochs=1).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        TinyClassifier(max_epochs=1).fit(X, np.zeros(20))
+    with pytest.raises(ValueError, match="sfreq must be a positive number"):
+        TinyDenoiser(max_epochs=1, sfreq=-1).fit(X)
+    with pytest.raises(TypeError, match="sfreq must be a positive number"):
+        TinyDenoiser(max_epochs=1, sfreq="fast").fit(X)
+
+
+def test_predict_before_fit_and_wrong_shape_after_fit():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = labelled(n=20)
+    with pytest.raises(NotFittedError):
+        TinyClassifier().predict(X)
+    clf = TinyClassifier(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"n_channels=3.*expecting.*n_channels=2"):
+        clf.predict(np.zeros((2, 3, 64)))
+
+
+def test_mne_epochs_input_and_sfreq_mismatch():
+    mne = pytest.importorskip("mne")
+    X = sines(20, n_channels=2, n_times=128)
+    info = mne.create_info(["C3", "C4"], sfreq=64.0, ch_types="eeg")
+    epochs = mne.EpochsArray(X, info, verbose=False)
+    den = TinyDenoiser(max_epochs=1, random_state=0).fit(epochs)
+    assert den.sfreq_ == 64.0 and den.transform(epochs).shape == X.shape
+    with pytest.raises(ValueError, match="sfreq=64 Hz but TinyDenoiser has sfreq=100 Hz"):
+        TinyDenoiser(max_epochs=1, sfreq=100.0).fit(epochs)
+
+
+def test_diverging_loss_stops_with_clear_error_and_keeps_good_weights():
+    X = sines(32)
+    den = TinyDenoiser(max_epochs=1, random_state=0).fit(X)
+    good = {k: v.clone() for k, v in den.module_.state_dict().items()}
+    den.set_params(warm_start=True, max_epochs=3, lr=1e30)
+    with pytest.raises(FloatingPointError, match=r"epoch \d.*lower lr"):
+        den.fit(X)
+    state = den.module_.state_dict()
+    assert all(np.isfinite(v.numpy()).all() for v in state.values())
+    del good
+
+
+def test_keyboard_interrupt_leaves_a_usable_model():
+    from skorch.callbacks import Callback
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    X = sines(32)
+    den = TinyDenoiser(max_epochs=10, callbacks=[Interrupt()], random_state=0).fit(X)
+    assert len(den.history) == 2
+    assert den.transform(X).shape == X.shape

@@ -1,0 +1,48 @@
+"""The ``sigest`` command."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sigest
+from sigest.cli import main
+
+
+def test_list_shows_estimators_with_task_and_plugin(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["NAME", "TASK", "PLUGIN", "DESCRIPTION"]
+    line = next(row for row in out.splitlines() if row.startswith("tiny-conv-denoiser "))
+    assert line.split()[1:3] == ["denoising", "estimators"]
+
+
+def test_list_filters_by_task(capsys):
+    main(["list", "--task", "generation"])
+    names = [row.split()[0] for row in capsys.readouterr().out.splitlines()[1:]]
+    assert "tiny-mlp-gan" in names and "tiny-conv-denoiser" not in names
+
+
+def test_plugins_and_info(capsys):
+    main(["plugins"])
+    out = capsys.readouterr().out
+    assert "estimators" in out and "sigest" in out
+    main(["info", "tiny-conv-denoiser"])
+    out = capsys.readouterr().out
+    assert "sigest.estimators.tiny.TinyDenoiser" in out
+    assert "lr = 0.001" in out and "module__n_filters = 16" in out
+
+
+def test_unknown_estimator_is_a_clear_error(capsys):
+    assert main(["info", "no-such-model"]) == 2
+    assert "unknown estimator 'no-such-model'" in capsys.readouterr().err
+
+
+def test_console_script_version():
+    exe = shutil.which("sigest", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("the sigest console script is not on PATH (package not installed)")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"sigest {sigest.__version__}"

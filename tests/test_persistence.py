@@ -1,0 +1,162 @@
+"""save/load: round trips, and files that are damaged, tampered with or from elsewhere."""
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import sigest
+from sigest.estimators.tiny import TinyClassifier, TinyDenoiser, TinyGANGenerator
+from sigest.noise import NoiseInjector
+from sigest.persistence import ModelFileError
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((24, 2, 32))
+Y = np.repeat(["a", "b"], 12)
+
+
+def _rewrite(path, header=None, weights=None):
+    with zipfile.ZipFile(path) as zf:
+        old_header = json.loads(zf.read("sigest.json"))
+        old_weights = zf.read("weights.pt")
+    header = old_header if header is None else header(old_header)
+    weights = old_weights if weights is None else weights
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("sigest.json", json.dumps(header))
+        zf.writestr("weights.pt", weights)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    est = TinyDenoiser(max_epochs=1, random_state=0, module__n_filters=4,
+                       noise=NoiseInjector(snr_db=0.0)).fit(X)
+    path = est.save(tmp_path / "model.sigest")
+    return est, path
+
+
+@pytest.mark.parametrize("est, y", [
+    (TinyDenoiser(max_epochs=1, random_state=0), None),
+    (TinyClassifier(max_epochs=1, random_state=0, class_weight="balanced"), Y),
+    (TinyGANGenerator(max_epochs=1, random_state=0), Y),
+], ids=lambda v: type(v).__name__)
+def test_round_trip_gives_identical_outputs(tmp_path, est, y):
+    est.fit(X, y)
+    loaded = sigest.load(est.save(tmp_path / "m.zip"))
+    assert type(loaded) is type(est)
+    assert loaded.get_params(deep=False).keys() == est.get_params(deep=False).keys()
+    if hasattr(est, "sample"):
+        np.testing.assert_array_equal(loaded.sample(3, random_state=0),
+                                      est.sample(3, random_state=0))
+    elif hasattr(est, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+        np.testing.assert_array_equal(loaded.classes_, est.classes_)
+    else:
+        np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+    assert len(loaded.history) == len(est.history)
+
+
+def test_params_survive_including_module_params_and_noise(saved):
+    est, path = saved
+    loaded = type(est).load(path)
+    assert loaded.get_params()["module__n_filters"] == 4
+    assert isinstance(loaded.noise, NoiseInjector) and loaded.noise.snr_db == 0.0
+    assert loaded.score(X) == pytest.approx(est.score(X))
+
+
+def test_weights_are_plain_tensors_loadable_with_weights_only(saved):
+    import torch
+
+    _, path = saved
+    with zipfile.ZipFile(path) as zf:
+        state = torch.load(io.BytesIO(zf.read("weights.pt")), weights_only=True)
+    assert all(isinstance(v, torch.Tensor) for v in state.values())
+
+
+def test_truncated_file_is_refused(saved, tmp_path):
+    _, path = saved
+    cut = tmp_path / "cut.sigest"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ModelFileError, match="not a readable sigest model file"):
+        sigest.load(cut)
+
+
+def test_altered_weights_fail_the_checksum(saved):
+    _, path = saved
+    with zipfile.ZipFile(path) as zf:
+        weights = bytearray(zf.read("weights.pt"))
+    weights[-20] ^= 0xFF
+    _rewrite(path, weights=bytes(weights))
+    with pytest.raises(ModelFileError, match="do not match their checksum"):
+        sigest.load(path)
+
+
+class _Payload:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_crafted_pickle_payload_executes_nothing(saved, tmp_path):
+    _, path = saved
+    target = tmp_path / "pwned.txt"
+    payload = pickle.dumps({"net.0.weight": _Payload(str(target))})
+    _rewrite(path, header=lambda h: {**h, "weights_sha256": hashlib.sha256(payload).hexdigest()},
+             weights=payload)
+    with pytest.raises(ModelFileError, match="cannot be read safely"):
+        sigest.load(path)
+    assert not target.exists()
+
+
+def test_untrusted_import_path_is_refused(saved):
+    _, path = saved
+
+    def evil(header):
+        header["params"]["criterion"] = {"__import__": "os.system"}
+        return header
+
+    _rewrite(path, header=evil)
+    with pytest.raises(ModelFileError, match="outside the packages sigest loads from"):
+        sigest.load(path)
+
+
+def test_other_major_version_is_refused(saved):
+    _, path = saved
+    _rewrite(path, header=lambda h: {**h, "sigest_version": "99.0.0"})
+    with pytest.raises(ModelFileError, match="another major version are refused"):
+        sigest.load(path)
+
+
+def test_wrong_class_and_missing_file(saved, tmp_path):
+    _, path = saved
+    with pytest.raises(ModelFileError, match="holds a TinyDenoiser, not a TinyClassifier"):
+        TinyClassifier.load(path)
+    with pytest.raises(FileNotFoundError):
+        sigest.load(tmp_path / "absent.sigest")
+
+
+def test_crash_mid_save_keeps_the_earlier_model(saved, monkeypatch):
+    est, path = saved
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", crash)
+    with pytest.raises(OSError, match="disk full"):
+        est.save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(path.parent) == [path.name]
+
+
+def test_unfitted_save_is_an_error(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        TinyDenoiser().save(tmp_path / "x.sigest")
