@@ -229,6 +229,17 @@ def test_load_eegdenoisenet_rejects_bad_arguments(tmp_path):
         ds.load_eegdenoisenet(tmp_path, "ECG")
     with pytest.raises(ValueError, match="512"):
         ds.load_eegdenoisenet(tmp_path, "EOG", sfreq=512)
+    with pytest.raises(ValueError, match="GIN"):
+        ds.load_eegdenoisenet(tmp_path, "EMG", sfreq=512, download=True)
+
+
+def test_load_eegdenoisenet_emg_at_512_hz(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "EEG_all_epochs_512hz.npy", rng.standard_normal((20, 1024)))
+    np.save(tmp_path / "EMG_all_epochs_512hz.npy", rng.standard_normal((30, 1024)))
+    data = ds.load_eegdenoisenet(tmp_path, "EMG", sfreq=512, combin_num=2, random_state=0)
+    assert data.sfreq == 512.0 and data.X_train.shape == (48, 1024)
+    assert data.X_test.shape == (30, 1024)
 
 
 # ---------------------------------------------------------------- ECG / EMG (wfdb)

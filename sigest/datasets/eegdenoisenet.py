@@ -78,9 +78,12 @@ def load_eegdenoisenet(path=None, artifact="EOG", *, sfreq=256, combin_num=10, t
         Seeds the shuffles and the training SNRs (the official code is unseeded).
     dtype : numpy dtype, default=float64
     download : bool, default=False
-        Fetch absent files from the official repository with pooch.
+        Fetch absent 256-Hz files from the official repository's ``data/`` folder with pooch
+        (:data:`sigest.datasets.BASE_URLS` ``["eegdenoisenet"]``).
     verify_hash : bool, default=True
-        Check files against a known sha256 (none is known offline for these files yet).
+        Check files against their sha256 in sigest's registry. No sha256 of the official
+        files was available when this was written, so they are not checked yet (pooch logs
+        the hash of what it downloaded).
 
     Returns
     -------
@@ -106,6 +109,10 @@ def load_eegdenoisenet(path=None, artifact="EOG", *, sfreq=256, combin_num=10, t
         raise ValueError(f"scale must be 'std' or None; got {scale!r}")
     if not 0 < train_size < 1:
         raise ValueError(f"train_size must be in (0, 1); got {train_size!r}")
+    if download and sfreq == 512:
+        raise ValueError("download=True fetches the 256-Hz files only; the 512-Hz files lie on "
+                         "G-Node GIN (https://gin.g-node.org/NCClab/EEGdenoiseNet): place "
+                         "EEG_all_epochs_512hz.npy and EMG_all_epochs_512hz.npy in the folder")
     names = [_FILES[sfreq]["EEG"], _FILES[sfreq][artifact]]
     folder = find_folder("eegdenoisenet", names, path, download)
     eeg_file, noise_file = verify("eegdenoisenet", folder, names, verify_hash)
