@@ -391,6 +391,11 @@ def test_load_sleep_edf_missing(tmp_path, no_cache):
         ds.load_sleep_edf(tmp_path)
 
 
+def test_load_sleep_edf_withheld_subject(shared_data):
+    with pytest.raises(FileNotFoundError, match=r"subject\(s\) \[18\]"):
+        ds.load_sleep_edf(shared_data, subjects=[0, 18])
+
+
 # ---------------------------------------------------------------- eegmmidb
 def test_load_eegmmidb_labels_by_run_type(shared_data):
     X, y, groups = ds.load_eegmmidb(subjects=[1], runs=[3, 5], path=shared_data)
