@@ -1,0 +1,201 @@
+"""Metrics against hand-computed values and edge cases; scorers in GridSearchCV."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy.signal import welch
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.preprocessing import FunctionTransformer
+
+from sigest import metrics
+from sigest.metrics import (
+    SCORERS,
+    correlation_coefficient,
+    get_scorer,
+    prd,
+    rmse,
+    rrmse_spectral,
+    rrmse_temporal,
+    snr,
+    snr_improvement,
+)
+
+PAIR_METRICS = [rrmse_temporal, rrmse_spectral, correlation_coefficient, snr, prd, rmse]
+
+
+# ------------------------------------------------------------------- hand-computed values
+def test_rrmse_temporal_by_hand():
+    # epoch 1: err (1, 1), RMS 1; ref (2, 2) RMS 2 -> 0.5. epoch 2: err (0, 3) RMS sqrt(4.5);
+    # ref (3, 3) RMS 3 -> sqrt(0.5). Mean of both.
+    y = [[2.0, 2.0], [3.0, 3.0]]
+    p = [[3.0, 1.0], [3.0, 6.0]]
+    assert rrmse_temporal(y, p) == pytest.approx((0.5 + np.sqrt(4.5) / 3) / 2)
+
+
+def test_rrmse_spectral_by_hand():
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal((2, 3, 512))
+    expected = []
+    for a, b in zip(y, p):
+        pa, pb = welch(a, fs=256, nperseg=256)[1], welch(b, fs=256, nperseg=256)[1]
+        expected.append(np.sqrt(np.mean((pb - pa) ** 2)) / np.sqrt(np.mean(pa**2)))
+    assert rrmse_spectral(y, p, sfreq=256) == pytest.approx(np.mean(expected))
+    assert rrmse_spectral(y, p) == pytest.approx(np.mean(expected))  # 256-sample windows
+    # the PSD scales with the square of the amplitude: (4 - 1) x
+    assert rrmse_spectral(y, 2 * y, method="periodogram") == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="method"):
+        rrmse_spectral(y, p, method="multitaper")
+
+
+def test_correlation_by_hand():
+    # centred y = (-1, 0, 1), centred p = (-1, 1, 0): cov 1, norms sqrt(2) each -> 0.5
+    assert correlation_coefficient([[1.0, 2.0, 3.0]], [[0.0, 2.0, 1.0]]) == pytest.approx(0.5)
+    assert correlation_coefficient([[1.0, 2.0, 3.0]], [[3.0, 2.0, 1.0]]) == pytest.approx(-1.0)
+
+
+def test_snr_prd_rmse_by_hand():
+    y, p = [[3.0, 4.0]], [[3.0, 3.0]]  # signal energy 25, error energy 1
+    assert snr(y, p) == pytest.approx(10 * np.log10(25))
+    assert prd(y, p) == pytest.approx(100 * np.sqrt(1 / 25))
+    assert rmse(y, p) == pytest.approx(np.sqrt(0.5))
+    # noisy error energy 25 (0 dB) -> improvement 10 log10(25)
+    assert snr_improvement(y, p, [[0.0, 0.0]]) == pytest.approx(10 * np.log10(25))
+
+
+def test_channels_are_rows_and_1d_is_one_epoch():
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal((2, 4, 3, 64))
+    for metric in PAIR_METRICS:
+        assert metric(y, p) == pytest.approx(metric(y.reshape(12, 64), p.reshape(12, 64)))
+        assert metric(y[0, 0], p[0, 0]) == pytest.approx(metric(y[:1, :1], p[:1, :1]))
+
+
+# ---------------------------------------------------------------------------- edge cases
+def test_identical_signals():
+    y = np.random.default_rng(0).standard_normal((5, 128))
+    assert rrmse_temporal(y, y) == 0 and rrmse_spectral(y, y) == 0
+    assert prd(y, y) == 0 and rmse(y, y) == 0
+    assert correlation_coefficient(y, y) == pytest.approx(1.0)
+    assert snr(y, y) == np.inf
+    assert snr_improvement(y, y, y) != snr_improvement(y, y, y)  # inf - inf: undefined
+
+
+def test_zero_reference():
+    z, p = np.zeros((2, 16)), np.ones((2, 16))
+    assert rrmse_temporal(z, p) == np.inf and prd(z, p) == np.inf
+    assert rrmse_temporal(z, z) == 0 and rmse(z, p) == 1.0
+    assert snr(z, p) == -np.inf
+    assert np.isnan(snr(z, z))
+    assert np.isnan(correlation_coefficient(z, p))  # constant: undefined
+    assert rrmse_spectral(z, z) == 0
+
+
+@pytest.mark.parametrize("metric", PAIR_METRICS)
+def test_shape_mismatch_and_bad_values(metric):
+    with pytest.raises(ValueError, match="one shape"):
+        metric(np.ones((3, 10)), np.ones((3, 11)))
+    with pytest.raises(ValueError, match="NaN"):
+        metric(np.full((2, 8), np.nan), np.ones((2, 8)))
+    with pytest.raises(ValueError, match="at least one"):
+        metric(np.ones((0, 8)), np.ones((0, 8)))
+
+
+def test_snr_improvement_shape_mismatch():
+    with pytest.raises(ValueError, match="x_noisy"):
+        snr_improvement(np.ones((2, 8)), np.ones((2, 8)), np.ones((2, 9)))
+
+
+def test_classification_extras_are_sklearns():
+    y, p = [0, 1, 2, 2, 1, 0], [0, 2, 2, 2, 1, 1]
+    assert metrics.macro_f1(y, p) == f1_score(y, p, average="macro")
+    assert metrics.cohen_kappa_score is __import__("sklearn.metrics").metrics.cohen_kappa_score
+    assert metrics.balanced_accuracy_score(y, p) == pytest.approx((0.5 + 0.5 + 1) / 3)
+
+
+# --------------------------------------------------------------------------- scorers
+def _tiny_denoiser(**kw):
+    from sigest.estimators.tiny import TinyDenoiser
+
+    return TinyDenoiser(max_epochs=2, batch_size=8, random_state=0, **kw)
+
+
+@pytest.fixture(scope="module")
+def clean():
+    t = np.arange(64) / 64
+    rng = np.random.default_rng(0)
+    return np.sin(2 * np.pi * rng.uniform(2, 5, (24, 1)) * t)
+
+
+def test_scorer_names():
+    for name in ["neg_rrmse_temporal", "neg_rrmse_spectral", "cc", "snr", "snr_improvement",
+                 "neg_prd", "neg_rmse", "accuracy", "balanced_accuracy", "macro_f1", "kappa"]:
+        assert get_scorer(name) is SCORERS[name]
+    assert callable(get_scorer("r2"))  # scikit-learn's names still work
+    with pytest.raises(ValueError, match="unknown scorer"):
+        get_scorer("nope")
+
+
+def test_grid_search_on_clean_data_with_noise(clean):
+    search = GridSearchCV(_tiny_denoiser(noise="white"), {"lr": [1e-3, 1e-2]},
+                          scoring=get_scorer("neg_rrmse_temporal"), cv=2)
+    search.fit(clean)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.shape == (2,) and np.all(np.isfinite(scores)) and np.all(scores < 0)
+
+
+def test_scorer_values_match_metrics(clean):
+    rng = np.random.default_rng(0)
+    noisy = clean + 0.5 * rng.standard_normal(clean.shape)
+    den = _tiny_denoiser(noise=None).fit(noisy, clean)
+    out = den.transform(noisy)
+    assert get_scorer("neg_rrmse_temporal")(den, noisy, clean) == -rrmse_temporal(clean, out)
+    assert get_scorer("cc")(den, noisy, clean) == correlation_coefficient(clean, out)
+    assert get_scorer("snr_improvement")(den, noisy, clean) == snr_improvement(clean, out, noisy)
+    # clean X alone: mixed with the fitted noise at a fixed seed -> the same score twice
+    den_white = _tiny_denoiser(noise="white").fit(clean)
+    a = get_scorer("neg_rmse")(den_white, clean)
+    assert a == get_scorer("neg_rmse")(den_white, clean) and a < 0
+    result = cross_validate(den, noisy, clean, cv=2, scoring={
+        k: SCORERS[k] for k in ("neg_rrmse_temporal", "neg_rrmse_spectral", "snr")})
+    assert np.all(np.isfinite(result["test_snr"]))
+
+
+def test_scorer_on_plain_transformer_needs_clean_targets(clean):
+    identity = FunctionTransformer().fit(clean)
+    noisy = clean + 1.0
+    assert get_scorer("neg_rmse")(identity, noisy, clean) == pytest.approx(-1.0)
+    with pytest.raises(TypeError, match="clean targets"):
+        get_scorer("neg_rmse")(identity, noisy)
+
+
+def test_classification_scorer(clean):
+    from sigest.estimators.tiny import TinyClassifier
+
+    y = np.repeat([0, 1], 12)
+    clf = TinyClassifier(max_epochs=1, random_state=0).fit(clean, y)
+    assert get_scorer("kappa")(clf, clean, y) == pytest.approx(
+        metrics.cohen_kappa_score(y, clf.predict(clean)))
+    assert get_scorer("accuracy")(clf, clean, y) == accuracy_score(y, clf.predict(clean))
+
+
+# -------------------------------------------------------------------- property tests
+signals = hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(4, 40)),
+                     elements=st.floats(-1e3, 1e3, allow_nan=False, width=64))
+
+
+@settings(max_examples=25, deadline=None)
+@given(y=signals, seed=st.integers(0, 2**16), scale=st.floats(0.01, 100))
+def test_property_metrics(y, seed, scale):
+    p = y + np.random.default_rng(seed).standard_normal(y.shape)
+    assert rrmse_temporal(y, y) == 0 and rmse(y, y) == 0
+    assert prd(y, p) == pytest.approx(100 * rrmse_temporal(y, p))
+    assert rrmse_temporal(scale * y, scale * p) == pytest.approx(rrmse_temporal(y, p),
+                                                                 rel=1e-9)
+    cc = correlation_coefficient(y, p)
+    assert np.isnan(cc) or -1 <= cc <= 1
+    assert rmse(y, p) >= 0 and rrmse_spectral(y, p) >= 0
+    if np.all(np.sum(y**2, -1) > 0):
+        assert snr_improvement(y, p, p) == 0
