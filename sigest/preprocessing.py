@@ -327,6 +327,13 @@ def notch_array(X3, sfreq, freqs, *, method="fir", notch_widths=None, iir_params
 
     data, private = _as_float64(X3)
     freqs = np.atleast_1d(np.asarray(freqs, dtype=float))
+    if method == "iir" and len(freqs) > 1:  # mne's IIR notch takes one stop-band per call
+        widths = np.broadcast_to(np.asarray(
+            freqs / 200.0 if notch_widths is None else notch_widths, dtype=float), freqs.shape)
+        for freq, width in zip(freqs, widths):
+            data = notch_array(data, sfreq, freq, method=method, notch_widths=width,
+                               iir_params=iir_params)
+        return data.astype(X3.dtype, copy=False)
     out = mne.filter.notch_filter(
         data, sfreq, freqs, method=method, notch_widths=notch_widths,
         iir_params=None if iir_params is None else dict(iir_params), copy=not private,
@@ -771,8 +778,9 @@ class Windower(TransformerMixin, BaseEstimator):
     step : int, optional
         Samples between window starts; ``window`` (no overlap) when None.
     include_end : bool, default=False
-        Add a last window ending at the last sample, so every sample is covered (needed to
-        rebuild a whole recording with :meth:`inverse_transform`).
+        Add a last window ending at the last sample, so that (with ``step <= window``) every
+        sample is covered, as rebuilding a whole recording with :meth:`inverse_transform`
+        needs.
 
     Attributes
     ----------

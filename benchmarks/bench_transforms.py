@@ -1,0 +1,160 @@
+"""Time sigest's transformers against the plain scipy / mne / numpy calls doing the same work.
+
+Each row times one sigest transformer (``transform`` on an already fitted object, as in a
+Pipeline) and the plain library call a user would write instead, on the same array; the
+timings are interleaved (sigest, plain, sigest, plain, ...) and the best of ``--repeats`` is
+kept for each side, so machine noise hits both alike. ``ratio_to_plain`` = sigest / plain
+(target: at most 1.10).
+
+An extra row compares ``torch.stft`` (float32 and float64) with ``scipy.signal.stft``: the
+measurement behind the choice of scipy for :class:`sigest.preprocessing.STFT`.
+
+Full mode: 10,000 epochs of 2 s at 256 Hz (10,000 x 512, float64), 5 repeats, about 2-3 min on
+one core. ``--quick``: 1,000 epochs, 2 repeats, well under a minute.
+
+Writes ``benchmarks/results/transforms.json`` and ``.md`` (``transforms_quick.*`` with
+``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Results  # noqa: E402
+
+SFREQ = 256.0
+N_TIMES = 512
+N_FFT, HOP, EPS = 64, 16, 1e-12
+L_FREQ, H_FREQ = 1.0, 40.0
+SNR_DB = 0.0
+
+
+def _best_interleaved(fns, repeats):
+    """Best wall time of each function, calling them in turn ``repeats`` times."""
+    best = [np.inf] * len(fns)
+    for rep in range(repeats):
+        order = range(len(fns)) if rep % 2 == 0 else reversed(range(len(fns)))
+        for i in order:
+            gc.collect()
+            start = time.perf_counter()
+            fns[i]()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
+def cases(X):
+    """(name, sigest call, plain call, description of the plain call) for every transformer."""
+    import mne
+    import scipy.signal
+
+    from sigest.noise import NoiseInjector
+    from sigest.preprocessing import STFT, BandpassFilter
+
+    stft = STFT(sfreq=SFREQ, n_fft=N_FFT, hop_length=HOP, output="log-magnitude",
+                eps=EPS).fit(X)
+
+    def plain_stft():
+        _, _, Z = scipy.signal.stft(X, window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP,
+                                    detrend=False, boundary="even", padded=True, axis=-1)
+        return np.log(np.abs(Z) + EPS)
+
+    bandpass = BandpassFilter(L_FREQ, H_FREQ, sfreq=SFREQ).fit(X)
+
+    def plain_bandpass():
+        return mne.filter.filter_data(X, SFREQ, L_FREQ, H_FREQ, verbose=False)
+
+    injector = NoiseInjector(source="white", snr_db=SNR_DB, random_state=0).fit(X)
+
+    def plain_noise():
+        rng = np.random.default_rng(0)
+        noise = rng.standard_normal(X.shape)
+        rms_x = np.sqrt(np.mean(X**2, axis=-1, keepdims=True))
+        rms_n = np.sqrt(np.mean(noise**2, axis=-1, keepdims=True))
+        return X + rms_x / (rms_n * 10 ** (SNR_DB / 10)) * noise
+
+    return [
+        ("STFT", lambda: stft.transform(X), plain_stft,
+         f"scipy.signal.stft(nperseg={N_FFT}, noverlap={N_FFT - HOP}) + log(|Z| + eps)"),
+        ("BandpassFilter", lambda: bandpass.transform(X), plain_bandpass,
+         f"mne.filter.filter_data(X, {SFREQ:g}, {L_FREQ:g}, {H_FREQ:g}) (FIR)"),
+        ("NoiseInjector", lambda: injector.transform(X), plain_noise,
+         f"numpy: standard_normal + EEGdenoiseNet mixing at {SNR_DB:g} dB (white)"),
+    ]
+
+
+def torch_stft_case(X):
+    """torch.stft vs scipy.signal.stft (magnitude) in float32 and float64."""
+    import scipy.signal
+    import torch
+
+    rows = []
+    for dtype in (np.float32, np.float64):
+        Xd = np.ascontiguousarray(X.astype(dtype))
+        window = torch.hann_window(N_FFT, periodic=True, dtype=torch.from_numpy(Xd[:1]).dtype)
+
+        def torch_call(Xd=Xd, window=window):
+            Z = torch.stft(torch.from_numpy(Xd).reshape(-1, Xd.shape[-1]), N_FFT,
+                           hop_length=HOP, window=window, center=True, pad_mode="reflect",
+                           return_complex=True)
+            return Z.abs().numpy()
+
+        def scipy_call(Xd=Xd):
+            _, _, Z = scipy.signal.stft(Xd, window="hann", nperseg=N_FFT,
+                                        noverlap=N_FFT - HOP, detrend=False, boundary="even",
+                                        padded=True, axis=-1)
+            return np.abs(Z)
+
+        rows.append((f"torch.stft ({np.dtype(dtype).name})", torch_call, scipy_call,
+                     f"scipy.signal.stft ({np.dtype(dtype).name}) + abs"))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1,000 epochs, 2 repeats")
+    parser.add_argument("--n-epochs", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    n_epochs = args.n_epochs or (1_000 if args.quick else 10_000)
+    repeats = args.repeats or (2 if args.quick else 5)
+
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")  # mne: FIR longer than a 2-s epoch (same for both sides)
+
+    X = np.random.default_rng(0).standard_normal((n_epochs, N_TIMES))
+    results = Results(
+        "transforms", quick=args.quick,
+        data=f"synthetic Gaussian epochs, {n_epochs} x {N_TIMES} float64 (2 s at 256 Hz)",
+        protocol=(f"transform of a fitted sigest transformer vs the plain call on the same "
+                  f"array; best of {repeats} interleaved runs each; 1 torch thread, mne n_jobs=1"),
+        notes="Target: ratio_to_plain <= 1.10 (sigest at most 10 % slower than the plain call). "
+              "The torch.stft rows compare torch.stft with scipy.signal.stft (ratio = torch / "
+              "scipy): the measurement behind STFT's backend choice.",
+    )
+    for name, sigest_fn, plain_fn, plain_call in cases(X) + torch_stft_case(X):
+        seconds, plain_seconds = _best_interleaved([sigest_fn, plain_fn], repeats)
+        results.add(model=name, n_epochs=n_epochs, n_times=N_TIMES, repeats=repeats,
+                    seconds=seconds, plain_seconds=plain_seconds,
+                    ratio_to_plain=seconds / plain_seconds,
+                    epochs_per_s=n_epochs / seconds, plain_call=plain_call)
+        print(f"{name:28s} sigest {seconds:8.4f} s   plain {plain_seconds:8.4f} s   "
+              f"ratio {seconds / plain_seconds:.3f}", flush=True)
+        results.write(table_keys=["model", "n_epochs", "seconds", "plain_seconds",
+                                  "ratio_to_plain", "epochs_per_s", "plain_call"])
+    return results
+
+
+if __name__ == "__main__":
+    main()
