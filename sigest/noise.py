@@ -34,6 +34,7 @@ import functools
 import inspect
 import numbers
 import os
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -475,7 +476,10 @@ class EEGdenoiseNetNoise(RecordedNoise):
 class NSTDBNoise(RecordedNoise):
     """A noise record of the MIT-BIH Noise Stress Test Database: ``"ma"`` or ``"bw"``.
 
-    Both channels (30 min each at 360 Hz) form the pool, split by time.
+    Both channels (30 min each at 360 Hz) form the pool, split by time. Read with
+    :func:`sigest.datasets.load_nstdb` from ``path`` or ``$SIGEST_DATA``; when no ``path`` is
+    given and the files are absent, ``"ma"`` falls back (with a warning) to the 5 min shipped
+    in :func:`sigest.datasets.load_sample`.
 
     Parameters
     ----------
@@ -492,10 +496,19 @@ class NSTDBNoise(RecordedNoise):
         if self.record not in ("ma", "bw"):
             raise ValueError(f"record must be 'ma' or 'bw'; got {self.record!r}")
         loader = _datasets_loader("load_nstdb")
-        if loader is None:
-            signal, sfreq = _read_wfdb(self.record, "nstdb", path)
-        else:
-            signal, sfreq = loader(self.record, path=path)
+        try:
+            if loader is None:
+                signal, sfreq = _read_wfdb(self.record, "nstdb", path)
+            else:
+                signal, sfreq = loader(self.record, path=path)
+        except FileNotFoundError as exc:
+            sample = _datasets_loader("load_sample")
+            if path is not None or self.record != "ma" or sample is None:
+                raise
+            warnings.warn(f"{exc} Using the 5 min of NSTDB 'ma' shipped with sigest instead "
+                          "(sigest.datasets.load_sample).", UserWarning, stacklevel=2)
+            bunch = sample()
+            signal, sfreq = bunch.ma[None], bunch.ma_sfreq
         signal = np.asarray(signal, dtype=float)
         names = [f"nstdb-{self.record}:{i}" for i in range(len(signal))]
         return list(signal), float(sfreq), "continuous", names

@@ -232,6 +232,20 @@ def test_full_eegdenoisenet_files(tmp_path, clean):
         NoiseInjector("eegdenoisenet-eog", sfreq=256.0, data_path=tmp_path / "none").fit()
 
 
+def test_shipped_sample_stands_in_when_data_are_absent(monkeypatch, tmp_path, shared_data):
+    monkeypatch.delenv("SIGEST_DATA", raising=False)
+    monkeypatch.setattr("sigest.datasets._base._cache_dir", lambda: tmp_path)
+    eog = EOGTestSetNoise().fit(256.0, "test")  # the same 101 epochs: the same split
+    real = EOGTestSetNoise(path=shared_data).fit(256.0, "test")
+    np.testing.assert_allclose(_unit(eog.pool_.data.reshape(20, 512)),
+                               _unit(real.pool_.data.reshape(20, 512)), atol=1e-6)
+    with pytest.warns(UserWarning, match="shipped with sigest"):
+        ma = NSTDBNoise("ma").fit(360.0, "train")
+    assert len(ma.pool_.lengths) == 1 and ma.pool_.lengths[0] == 0.8 * 108000
+    with pytest.raises(FileNotFoundError):
+        NSTDBNoise("bw").fit(360.0)
+
+
 def test_epoch_pool_longer_signals_concatenate_epochs(tmp_path):
     np.save(tmp_path / "EOG_all_epochs.npy", np.random.default_rng(0).standard_normal((10, 64)))
     source = sigest.get_noise_source("eegdenoisenet-eog")(path=tmp_path).fit(32.0, "train")
