@@ -102,6 +102,11 @@ def mix_at_snr(clean, noise, snr_db, definition="rms"):
     return clean + _lam(rms(clean), rms(noise), snr, definition) * noise
 
 
+def _rms(x):
+    """RMS over the last axis, kept as a length-1 axis, without a squared temporary."""
+    return np.sqrt(np.einsum("...t,...t->...", x, x)[..., None] / x.shape[-1])
+
+
 def _lam(rms_clean, rms_noise, snr_db, definition):
     exponent = snr_db / (10.0 if definition == "rms" else 20.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -120,6 +125,7 @@ class NoiseSource(BaseEstimator):
     """
 
     needs_sfreq = False
+    _fresh_output = False  # True where sample() returns a new float64 array each call
 
     def fit(self, sfreq=None, split="train"):
         """Check ``sfreq`` and ``split``; recorded sources load and cache their pool here."""
@@ -142,12 +148,16 @@ class NoiseSource(BaseEstimator):
 class WhiteNoise(NoiseSource):
     """Gaussian white noise."""
 
+    _fresh_output = True
+
     def sample(self, n_rows, n_times, rng):
         return rng.standard_normal((n_rows, n_times))
 
 
 class PinkNoise(NoiseSource):
     """Pink (1/f power) Gaussian noise, shaped in the frequency domain; zero mean."""
+
+    _fresh_output = True
 
     def sample(self, n_rows, n_times, rng):
         if n_times < 2:
@@ -175,6 +185,7 @@ class PowerlineNoise(NoiseSource):
     """
 
     needs_sfreq = True
+    _fresh_output = True
 
     def __init__(self, line_freq=50.0, n_harmonics=3, freq_jitter=0.1):
         self.line_freq = line_freq
@@ -214,6 +225,7 @@ class BaselineWanderNoise(NoiseSource):
     """
 
     needs_sfreq = True
+    _fresh_output = True
 
     def __init__(self, freq_range=(0.05, 0.5), n_components=3):
         self.freq_range = freq_range
@@ -231,11 +243,13 @@ class BaselineWanderNoise(NoiseSource):
 class FunctionNoise(NoiseSource):
     """A plugin's plain function ``func(n_epochs, n_channels, n_times, sfreq, rng)`` as a source."""
 
+    _fresh_output = True  # copied in sample()
+
     def __init__(self, func=None):
         self.func = func
 
     def sample(self, n_rows, n_times, rng):
-        out = np.asarray(self.func(n_rows, 1, n_times, self.sfreq_, rng), dtype=float)
+        out = np.array(self.func(n_rows, 1, n_times, self.sfreq_, rng), dtype=float, copy=True)
         return out.reshape(n_rows, n_times)
 
 
@@ -305,6 +319,7 @@ class RecordedNoise(NoiseSource):
     """
 
     needs_sfreq = True
+    _fresh_output = True
 
     def fit(self, sfreq=None, split="train"):
         super().fit(sfreq, split)
@@ -716,7 +731,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         -------
         noisy : ndarray of X3's shape
         """
-        check_is_fitted(self, "sources_")
+        if "sources_" not in self.__dict__:  # check_is_fitted is too slow for the hot path
+            check_is_fitted(self, "sources_")
         X3 = np.asarray(X3)
         if X3.ndim != 3:
             raise ValueError(f"inject expects X3 of shape (n_epochs, n_channels, n_times); got "
@@ -725,22 +741,31 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         dtype = X3.dtype if X3.dtype in (np.float32, np.float64) else np.float64
         snr = _draw_snr(self._snr_spec, n, rng)
         mask = self._channel_mask(n, c, rng)
+        X = np.asarray(X3, dtype=np.float64)  # a view for float64 input: never written to
+        if mask is None:  # every channel: no gather / scatter
+            noise = self._sample(n * c, t, rng).reshape(n, c, t)
+            noise *= _lam(_rms(X), _rms(noise), snr[:, None, None], self.snr_definition)
+            noise += X
+            return noise.astype(dtype, copy=False)
+        out = np.array(X, dtype=np.float64, copy=True)
         epochs, chans = np.nonzero(mask)
-        out = np.array(X3, dtype=np.float64, copy=True)
         if len(epochs):
             clean = out[epochs, chans]
             noise = self._sample(len(epochs), t, rng)
-            lam = _lam(rms(clean), rms(noise), snr[epochs, None], self.snr_definition)
-            out[epochs, chans] = clean + lam * noise
+            noise *= _lam(_rms(clean), _rms(noise), snr[epochs, None], self.snr_definition)
+            out[epochs, chans] = clean + noise
         return out.astype(dtype, copy=False)
 
     def _sample(self, n_rows, n_times, rng):
         if len(self.sources_) == 1:
-            return self.sources_[0].sample(n_rows, n_times, rng)
+            source = self.sources_[0]
+            noise = source.sample(n_rows, n_times, rng)
+            # mixing works in place: copy what a third-party source may still hold
+            return noise if source._fresh_output else np.array(noise, dtype=float, copy=True)
         total = np.zeros((n_rows, n_times))
         for source, weight in zip(self.sources_, self.weights_):
             part = source.sample(n_rows, n_times, rng)
-            scale = rms(part)
+            scale = _rms(part)
             total += weight * np.divide(part, scale, out=np.zeros_like(part), where=scale > 0)
         return total
 
@@ -748,10 +773,10 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         groups, channels = self._groups, self.channels
         if groups is None:
             if isinstance(channels, str):  # "all"
-                return np.ones((n, c), dtype=bool)
+                return None
             k = max(1, int(round(float(channels) * c)))
             if k >= c:
-                return np.ones((n, c), dtype=bool)
+                return None
             chosen = np.argsort(rng.random((n, c)), axis=1)[:, :k]
             mask = np.zeros((n, c), dtype=bool)
             np.put_along_axis(mask, chosen, True, axis=1)
@@ -763,7 +788,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
                                  f"the data has {c} channels")
             membership[g, members] = True
         if self.n_groups is None or self.n_groups >= len(groups):
-            return np.broadcast_to(membership.any(axis=0), (n, c))
+            every = membership.any(axis=0)
+            return None if every.all() else np.broadcast_to(every, (n, c))
         chosen = np.argsort(rng.random((n, len(groups))), axis=1)[:, :self.n_groups]
         group_mask = np.zeros((n, len(groups)), dtype=bool)
         np.put_along_axis(group_mask, chosen, True, axis=1)
