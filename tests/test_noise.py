@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sigest
 from sigest.noise import (
@@ -465,3 +466,16 @@ def test_property_snr_determinism_no_mutation(shape, snr, seed, source):
     diff_rms = np.sqrt(np.mean((a - X) ** 2, -1))
     defined = diff_rms > 1e-9 * np.sqrt(np.mean(X**2, -1))  # e.g. a sine sampled at its zeros
     np.testing.assert_allclose(measured_snr(X, a)[defined], snr, atol=0.01)
+
+
+# ----------------------------------------------------------- scikit-learn's checks
+_RANDOM_PER_ROW = ("the noise of each epoch is a fresh draw of one generator, so it depends on "
+                   "the epoch's position in X (as any sampler's would)")
+
+
+@parametrize_with_checks([NoiseInjector(random_state=0)], expected_failed_checks=lambda est: {
+    "check_methods_sample_order_invariance": _RANDOM_PER_ROW,
+    "check_methods_subset_invariance": _RANDOM_PER_ROW,
+})
+def test_sklearn_checks(estimator, check):
+    check(estimator)
