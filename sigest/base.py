@@ -186,6 +186,7 @@ class _SignalNet:
     @contextlib.contextmanager
     def _seeded(self):
         seed = self._seed()
+        self._fit_seed = seed
         if seed is None:
             self._rng = np.random.default_rng()
             yield
@@ -247,6 +248,12 @@ class _SignalNet:
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if not training:  # validation noise is drawn the same way every epoch
             self._valid_rng = np.random.default_rng(self.__dict__.get("_valid_seed", 0))
+        elif self.__dict__.get("_fit_seed") is not None:
+            # Shuffling, dropout and noise of epoch k depend only on (seed, k), so training
+            # resumed from a checkpoint of epoch k repeats an uninterrupted run exactly.
+            sequence = np.random.SeedSequence([self._fit_seed, len(self.history)])
+            torch.manual_seed(int(sequence.generate_state(1, np.uint64)[0] >> 1))
+            self._rng = np.random.default_rng(sequence)
         return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
 
     def _scale_of(self, x):
