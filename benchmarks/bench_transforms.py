@@ -65,7 +65,9 @@ def cases(X):
     def plain_stft():
         _, _, Z = scipy.signal.stft(X, window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP,
                                     detrend=False, boundary="even", padded=True, axis=-1)
-        return np.log(np.abs(Z) + EPS)
+        magnitude = np.abs(Z)  # in place, as sigest does: the strictest plain baseline
+        magnitude += EPS
+        return np.log(magnitude, out=magnitude)
 
     bandpass = BandpassFilter(L_FREQ, H_FREQ, sfreq=SFREQ).fit(X)
 
@@ -83,7 +85,7 @@ def cases(X):
 
     return [
         ("STFT", lambda: stft.transform(X), plain_stft,
-         f"scipy.signal.stft(nperseg={N_FFT}, noverlap={N_FFT - HOP}) + log(|Z| + eps)"),
+         f"scipy.signal.stft(nperseg={N_FFT}, noverlap={N_FFT - HOP}) + log(|Z| + eps) in place"),
         ("BandpassFilter", lambda: bandpass.transform(X), plain_bandpass,
          f"mne.filter.filter_data(X, {SFREQ:g}, {L_FREQ:g}, {H_FREQ:g}) (FIR)"),
         ("NoiseInjector", lambda: injector.transform(X), plain_noise,

@@ -159,7 +159,7 @@ class STFT(_SignalTransformer):
         return self.n_fft if isinstance(self.n_fft, numbers.Integral) else 1
 
     def _hop(self):
-        return self.n_fft // 4 if self.hop_length is None else self.hop_length
+        return max(1, self.n_fft // 4) if self.hop_length is None else self.hop_length
 
     def _check_params(self):
         if isinstance(self.n_fft, bool) or not isinstance(self.n_fft, numbers.Integral) \

@@ -347,3 +347,24 @@ def test_windower_errors():
     with pytest.raises(ValueError, match="Expected 3 windows"):
         win.inverse_transform(np.zeros((5, 4)))
     assert window_starts(12, 4, 4).tolist() == [0, 4, 8]
+
+
+# ------------------------------------------------------------ scikit-learn estimator checks
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+_CHECKED = [BandpassFilter(sfreq=SFREQ, method="iir"), NotchFilter(sfreq=SFREQ, method="iir"),
+            Resample(sfreq=SFREQ, new_sfreq=128.0), STFT(n_fft=2), EpochScaler("std")]
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, EpochScaler):
+        return {"check_dict_unchanged": "transform keeps the per-epoch statistics it used "
+                                        "(center_, scale_) for inverse_transform, by design"}
+    return {}
+
+
+@parametrize_with_checks(_CHECKED, expected_failed_checks=_expected_failures)
+def test_sklearn_compatible_transformers(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
