@@ -1,0 +1,129 @@
+"""GAN generators of synthetic epochs: the seed's dense GAN and WaveGAN.
+
+Both are :class:`sigest.base.SignalGenerator` s: ``fit(X)`` (or ``fit(X, y)`` for a
+class-conditional model), ``sample(n_samples, y=None, random_state=None)`` and
+``fit_resample(X, y)`` (imbalanced-learn's sampler convention). ``loss="wgan-gp"`` trains with the
+Wasserstein loss and a gradient penalty instead of the non-saturating GAN loss.
+"""
+
+import torch
+
+from ..base import SignalGenerator
+from ..models.gan import DenseGAN
+from ..models.wavegan import WaveGAN
+
+
+class _BatchNormSafeSteps:
+    """Train on a batch of one epoch by doubling it: batch-normalised generators need two."""
+
+    def train_step(self, batch, **fit_params):
+        real, yi = batch
+        if len(real) == 1:
+            real = torch.cat([real, real])
+            yi = None if yi is None else torch.cat([yi, yi])
+        return super().train_step((real, yi), **fit_params)
+
+
+class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
+    """The seed's dense GAN (fully-connected generator and discriminator).
+
+    The generator maps a 100-d Gaussian latent vector (plus a label embedding when fitted with
+    ``y``) through dense layers of 256, 512 and 1024 units (batch norm, LeakyReLU) to one epoch
+    of the training data's shape; the discriminator scores flattened epochs through dense
+    layers of 512 and 256 units (LeakyReLU, dropout), with a projection term for the label.
+    The data are standardised per channel for training and restored by :meth:`sample`.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module, default=sigest.models.gan.DenseGAN
+        Its parameters are reached as ``module__latent_dim``, ``module__hidden_g``,
+        ``module__hidden_d``, ``module__dropout`` and ``module__batch_norm``.
+    lr : float, default=2e-4
+        Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
+        ``optimizer__betas`` is given).
+    max_epochs : int, default=100
+    batch_size : int, default=64
+    loss : {"gan", "wgan-gp"}, default="gan"
+        The seed's binary cross-entropy GAN, or WGAN-GP (then ``n_critic=5`` and
+        ``optimizer__betas=(0.5, 0.9)`` are the usual choices).
+    **kwargs
+        Every other parameter of :class:`sigest.base.SignalGenerator` (``n_critic``,
+        ``gp_weight``, ``sampling_strategy``, ``random_state``, ``verbose``, ...) and skorch's
+        prefixed ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigest.estimators.generators import GANGenerator
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((60, 178)), np.repeat([0, 1], [50, 10])
+    >>> gen = GANGenerator(max_epochs=2, random_state=0).fit(X, y)
+    >>> gen.sample(4, y=1, random_state=0).shape
+    (4, 178)
+    >>> X_res, y_res = gen.fit_resample(X, y)
+    >>> np.bincount(y_res).tolist()
+    [50, 50]
+    """
+
+    def __init__(self, module=DenseGAN, *, lr=2e-4, max_epochs=100, batch_size=64, loss="gan",
+                 **kwargs):
+        super().__init__(module, lr=lr, max_epochs=max_epochs, batch_size=batch_size, loss=loss,
+                         **kwargs)
+
+
+class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):
+    """WaveGAN: transposed 1-D convolutions upsample a latent vector; a strided-conv critic.
+
+    Sized for short EEG epochs (3 upsampling layers of stride 4, kernel 25: 192 samples cropped
+    to the 178 of a UCI Bonn chunk); any other length works, the number of samples is inferred
+    at ``fit`` and the generator's output cropped to it. The discriminator uses phase shuffle
+    (random shifts of up to 2 samples between its layers). Class-conditional when fitted with
+    ``y``.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module, default=sigest.models.wavegan.WaveGAN
+        Its parameters are reached as ``module__latent_dim``, ``module__model_size``,
+        ``module__n_layers``, ``module__kernel_size``, ``module__stride``,
+        ``module__upsample`` ("transpose" or "nearest"), ``module__phase_shuffle``,
+        ``module__batch_norm`` and ``module__dropout``.
+    lr : float, default=2e-4
+    max_epochs : int, default=100
+    batch_size : int, default=64
+    loss : {"gan", "wgan-gp"}, default="gan"
+        WaveGAN's paper trains with WGAN-GP (``loss="wgan-gp", n_critic=5``, Adam lr 1e-4,
+        ``optimizer__betas=(0.5, 0.9)``).
+    **kwargs
+        Every other parameter of :class:`sigest.base.SignalGenerator` and skorch's prefixed ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigest.estimators.generators import WaveGANGenerator
+    >>> X = np.random.default_rng(0).standard_normal((40, 2, 178))
+    >>> gen = WaveGANGenerator(max_epochs=1, loss="wgan-gp", random_state=0).fit(X)
+    >>> gen.sample(3, random_state=0).shape
+    (3, 2, 178)
+    """
+
+    def __init__(self, module=WaveGAN, *, lr=2e-4, max_epochs=100, batch_size=64, loss="gan",
+                 **kwargs):
+        super().__init__(module, lr=lr, max_epochs=max_epochs, batch_size=batch_size, loss=loss,
+                         **kwargs)
+
+
+# Module sizes stay at their defaults: module__* values given to __init__ become attributes that
+# scikit-learn's check_no_attributes_set_in_init rejects. The default networks fit tiny data in
+# well under a second per check anyway.
+CHECK_PARAMS = {"max_epochs": 2, "batch_size": 16, "verbose": 0}
+
+
+def register_estimators(register):
+    register("gan", GANGenerator, task="generation",
+             description="The seed's dense GAN (dense generator and discriminator); "
+                         "class-conditional, GAN or WGAN-GP loss",
+             check_params=CHECK_PARAMS)
+    register("wavegan", WaveGANGenerator, task="generation",
+             description="WaveGAN: transposed 1-D conv generator, strided-conv discriminator "
+                         "with phase shuffle; class-conditional, GAN or WGAN-GP loss",
+             check_params=CHECK_PARAMS)

@@ -1,0 +1,124 @@
+"""The seed's dense GAN: a fully-connected generator and discriminator, optionally conditional.
+
+The seed project (Keras, Bonn / UCI epileptic seizure data, 178-sample chunks) maps a 100-d latent
+vector through dense layers with LeakyReLU to one epoch, and judges epochs with a dense
+discriminator. Here the output is linear (the estimator trains on standardised data), the
+generator's hidden layers are batch-normalised, and the discriminator has no batch
+normalisation, so the same network also serves as a WGAN-GP critic.
+"""
+
+import torch
+from torch import nn
+
+
+class LabelProjection(nn.Module):
+    """Projection-discriminator conditioning (Miyato & Koyama 2018): ``<embed(y), h>``.
+
+    Adds a class-dependent term to the score of a discriminator whose last hidden features are
+    ``h``; zero when unconditional.
+    """
+
+    def __init__(self, n_classes, n_features):
+        super().__init__()
+        self.embed = nn.Embedding(n_classes, n_features) if n_classes else None
+        if self.embed is not None:
+            nn.init.normal_(self.embed.weight, std=0.02)
+
+    def forward(self, h, labels):
+        if self.embed is None or labels is None:
+            return h.new_zeros(len(h), 1)
+        return (self.embed(labels) * h).sum(dim=1, keepdim=True)
+
+
+class LatentWithLabels(nn.Module):
+    """Concatenate a learned label embedding to the latent vector when conditional."""
+
+    def __init__(self, n_classes, embed_dim):
+        super().__init__()
+        self.embed = nn.Embedding(n_classes, embed_dim) if n_classes else None
+        self.extra = embed_dim if n_classes else 0
+
+    def forward(self, z, labels):
+        if self.embed is None:
+            return z
+        if labels is None:
+            raise ValueError("this generator is conditional: give it labels")
+        return torch.cat([z, self.embed(labels)], dim=1)
+
+
+class DenseGenerator(nn.Module):
+    """Latent vector (+ label) -> dense layers -> ``(batch, n_channels, n_times)``."""
+
+    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
+                 hidden=(256, 512, 1024), batch_norm=True):
+        super().__init__()
+        self.out_shape = (n_channels, n_times)
+        self.condition = LatentWithLabels(n_classes, min(50, latent_dim))
+        layers, width = [], latent_dim + self.condition.extra
+        for size in hidden:
+            layers += [nn.Linear(width, size)]
+            if batch_norm:
+                layers += [nn.BatchNorm1d(size)]
+            layers += [nn.LeakyReLU(0.2)]
+            width = size
+        layers += [nn.Linear(width, n_channels * n_times)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z, labels=None):
+        out = self.net(self.condition(z, labels))
+        return out.view(len(out), *self.out_shape)
+
+
+class DenseDiscriminator(nn.Module):
+    """``(batch, n_channels, n_times)`` (+ label) -> dense layers -> one score per epoch."""
+
+    def __init__(self, n_channels, n_times, n_classes=0, hidden=(512, 256), dropout=0.3):
+        super().__init__()
+        layers, width = [], n_channels * n_times
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+            if dropout:
+                layers += [nn.Dropout(dropout)]
+            width = size
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 1)
+        self.projection = LabelProjection(n_classes, width)
+
+    def forward(self, x, labels=None):
+        h = self.features(x.flatten(1))
+        return self.head(h) + self.projection(h, labels)
+
+
+class DenseGAN(nn.Module):
+    """The seed's dense GAN: :class:`DenseGenerator` and :class:`DenseDiscriminator`.
+
+    Parameters
+    ----------
+    n_channels, n_times : int
+        Shape of one epoch.
+    n_classes : int, default=0
+        Number of classes of a conditional model (label embedding in the generator, projection
+        in the discriminator); 0 for an unconditional one.
+    latent_dim : int, default=100
+        Size of the latent vector (the seed's value).
+    hidden_g : tuple of int, default=(256, 512, 1024)
+        Widths of the generator's hidden layers.
+    hidden_d : tuple of int, default=(512, 256)
+        Widths of the discriminator's hidden layers.
+    dropout : float, default=0.3
+        Dropout in the discriminator.
+    batch_norm : bool, default=True
+        Batch normalisation in the generator.
+    """
+
+    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
+                 hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.generator = DenseGenerator(n_channels, n_times, n_classes, latent_dim,
+                                        tuple(hidden_g), batch_norm)
+        self.discriminator = DenseDiscriminator(n_channels, n_times, n_classes,
+                                                tuple(hidden_d), dropout)
+
+    def forward(self, z, labels=None):
+        return self.generator(z, labels)

@@ -1,0 +1,168 @@
+"""WaveGAN (Donahue, McAuley & Puckette, ICLR 2019) sized for short EEG epochs.
+
+The generator maps a latent vector through a dense layer to a short multi-channel sequence, then
+upsamples it with ``n_layers`` transposed 1-D convolutions (kernel 25, stride 4 in the paper)
+and crops the result to ``n_times`` (it is built for the smallest length ``base * stride **
+n_layers >= n_times``: 3 layers make 192 samples, cropped to the 178 of a UCI Bonn chunk). The
+discriminator mirrors it with strided 1-D convolutions, LeakyReLU(0.2) and phase shuffle
+between layers, then a dense score. Either side is class-conditional when ``n_classes > 0``
+(label embedding in the generator, projection in the discriminator).
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .gan import LabelProjection, LatentWithLabels
+
+
+class PhaseShuffle(nn.Module):
+    """Shift each example by a random ``-n..n`` samples, reflect-padded (WaveGAN, section 3.3).
+
+    Active only in training mode; an identity in eval mode or when ``n == 0``.
+    """
+
+    def __init__(self, n=2):
+        super().__init__()
+        self.n = n
+
+    def forward(self, x):
+        if not self.training or self.n == 0 or x.shape[-1] <= self.n:
+            return x
+        shifts = torch.randint(-self.n, self.n + 1, (len(x),), device=x.device)
+        padded = F.pad(x, (self.n, self.n), mode="reflect")
+        length = x.shape[-1]
+        index = (torch.arange(length, device=x.device)[None, :]
+                 + (self.n - shifts)[:, None])  # (batch, length)
+        return padded.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
+
+
+def _channels(model_size, n_layers):
+    """Feature widths from the widest (next to the latent) to the narrowest, as in WaveGAN."""
+    return [model_size * 2 ** (n_layers - 1 - i) for i in range(n_layers)]
+
+
+class WaveGANGenerator(nn.Module):
+    """Latent (+ label) -> dense -> ``n_layers`` upsampling convolutions -> cropped epoch."""
+
+    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=32,
+                 n_layers=3, kernel_size=25, stride=4, upsample="transpose", batch_norm=True):
+        super().__init__()
+        if upsample not in ("transpose", "nearest"):
+            raise ValueError(f"upsample must be 'transpose' or 'nearest'; got {upsample!r}")
+        self.n_times = n_times
+        self.base_length = max(1, math.ceil(n_times / stride ** n_layers))
+        widths = _channels(model_size, n_layers)
+        self.first_width = widths[0] * 2
+        self.condition = LatentWithLabels(n_classes, min(50, latent_dim))
+        self.dense = nn.Linear(latent_dim + self.condition.extra,
+                               self.first_width * self.base_length)
+        layers = [nn.BatchNorm1d(self.first_width)] if batch_norm else []
+        layers += [nn.ReLU()]
+        width = self.first_width
+        outs = widths[1:] + [n_channels]
+        for i, out in enumerate(outs):
+            if upsample == "transpose":
+                pad = (kernel_size - stride + 1) // 2
+                extra = kernel_size - stride - 2 * pad  # so that out = in * stride exactly
+                layers += [nn.ConvTranspose1d(width, out, kernel_size, stride, padding=pad,
+                                              output_padding=-extra if extra < 0 else 0)]
+                if extra > 0:
+                    layers += [_Crop(extra)]
+            else:
+                layers += [nn.Upsample(scale_factor=stride, mode="nearest"),
+                           nn.Conv1d(width, out, kernel_size, padding="same")]
+            if i < len(outs) - 1:
+                if batch_norm:
+                    layers += [nn.BatchNorm1d(out)]
+                layers += [nn.ReLU()]
+            width = out
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z, labels=None):
+        h = self.dense(self.condition(z, labels)).view(len(z), self.first_width,
+                                                       self.base_length)
+        return self.net(h)[..., : self.n_times]
+
+
+class _Crop(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def forward(self, x):
+        return x[..., : x.shape[-1] - self.n]
+
+
+class WaveGANDiscriminator(nn.Module):
+    """Strided 1-D convolutions with LeakyReLU and phase shuffle, then a dense score."""
+
+    def __init__(self, n_channels, n_times, n_classes=0, model_size=32, n_layers=3,
+                 kernel_size=25, stride=4, phase_shuffle=2, dropout=0.0):
+        super().__init__()
+        layers, width, length = [], n_channels, n_times
+        for i, out in enumerate(reversed(_channels(model_size, n_layers))):
+            layers += [nn.Conv1d(width, out, kernel_size, stride, padding=kernel_size // 2),
+                       nn.LeakyReLU(0.2)]
+            if dropout:
+                layers += [nn.Dropout(dropout)]
+            if i < n_layers - 1:
+                layers += [PhaseShuffle(phase_shuffle)]
+            length = (length + 2 * (kernel_size // 2) - kernel_size) // stride + 1
+            width = out
+        self.features = nn.Sequential(*layers)
+        self.n_features = width * length
+        self.head = nn.Linear(self.n_features, 1)
+        self.projection = LabelProjection(n_classes, self.n_features)
+
+    def forward(self, x, labels=None):
+        h = self.features(x).flatten(1)
+        return self.head(h) + self.projection(h, labels)
+
+
+class WaveGAN(nn.Module):
+    """WaveGAN's generator and discriminator for ``(batch, n_channels, n_times)`` epochs.
+
+    Parameters
+    ----------
+    n_channels, n_times : int
+        Shape of one epoch; any length works (the generator's output is cropped).
+    n_classes : int, default=0
+        Classes of a conditional model; 0 for an unconditional one.
+    latent_dim : int, default=100
+        Size of the latent vector (WaveGAN's value).
+    model_size : int, default=32
+        Width of the narrowest convolution (WaveGAN's ``d``; the paper uses 64 for 16384-sample
+        audio); the widest has ``model_size * 2 ** (n_layers - 1)`` channels.
+    n_layers : int, default=3
+        Upsampling (generator) and strided (discriminator) convolutions; WaveGAN uses 5 for
+        16384 samples, 3 suit 178-sample EEG chunks.
+    kernel_size : int, default=25
+    stride : int, default=4
+        Upsampling factor per layer.
+    upsample : {"transpose", "nearest"}, default="transpose"
+        Transposed convolutions (WaveGAN) or nearest-neighbour upsampling then a convolution
+        (fewer checkerboard artefacts).
+    phase_shuffle : int, default=2
+        Largest random shift of the discriminator's phase shuffle; 0 disables it.
+    batch_norm : bool, default=True
+        Batch normalisation in the generator (the seed's choice; WaveGAN has none).
+    dropout : float, default=0.0
+        Dropout in the discriminator.
+    """
+
+    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=32,
+                 n_layers=3, kernel_size=25, stride=4, upsample="transpose", phase_shuffle=2,
+                 batch_norm=True, dropout=0.0):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.generator = WaveGANGenerator(n_channels, n_times, n_classes, latent_dim, model_size,
+                                          n_layers, kernel_size, stride, upsample, batch_norm)
+        self.discriminator = WaveGANDiscriminator(n_channels, n_times, n_classes, model_size,
+                                                  n_layers, kernel_size, stride, phase_shuffle,
+                                                  dropout)
+
+    def forward(self, z, labels=None):
+        return self.generator(z, labels)
