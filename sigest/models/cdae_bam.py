@@ -1,0 +1,120 @@
+"""CDAE-BAM: a convolutional denoising autoencoder with batch attention (ECG denoising).
+
+The encoder is a stack of blocks "convolution -> batch norm -> LeakyReLU -> attention -> max-pool
+by 2"; the decoder mirrors it with transposed convolutions, and each decoder level adds the
+encoder's features of the same length (skip connections, as in Chorney et al.'s CDAE-BAM,
+Biomed. Signal Process. Control 87:105242, 2024). The attention re-weights the feature maps:
+global average pooling over time, two dense layers, a sigmoid, and a channel-wise product
+(squeeze-and-excitation style channel attention).
+
+The network is single-channel: a multichannel input is denoised channel by channel, the
+channels folded into the batch.
+"""
+
+from torch import nn
+from torch.nn import functional as F
+
+
+class BatchAttention(nn.Module):
+    """Channel attention: global average pooling -> dense -> ReLU -> dense -> sigmoid -> scale.
+
+    Parameters
+    ----------
+    n_filters : int
+        Feature maps of the input ``(batch, n_filters, times)``.
+    reduction : int, default=4
+        Width of the hidden dense layer is ``max(n_filters // reduction, 2)``.
+    """
+
+    def __init__(self, n_filters, reduction=4):
+        super().__init__()
+        hidden = max(n_filters // reduction, 2)
+        self.gate = nn.Sequential(
+            nn.Linear(n_filters, hidden), nn.ReLU(), nn.Linear(hidden, n_filters), nn.Sigmoid())
+
+    def forward(self, x):
+        weights = self.gate(x.mean(dim=-1))
+        return x * weights.unsqueeze(-1)
+
+
+class _EncoderBlock(nn.Module):
+    def __init__(self, n_in, n_out, kernel_size, reduction):
+        super().__init__()
+        self.conv = nn.Conv1d(n_in, n_out, kernel_size, padding=kernel_size // 2)
+        self.norm = nn.BatchNorm1d(n_out)
+        self.attention = BatchAttention(n_out, reduction)
+
+    def forward(self, x):
+        h = self.attention(F.leaky_relu(self.norm(self.conv(x)), 0.2))
+        return F.max_pool1d(h, 2, ceil_mode=True)
+
+
+class _DecoderBlock(nn.Module):
+    def __init__(self, n_in, n_out, kernel_size, reduction):
+        super().__init__()
+        self.up = nn.ConvTranspose1d(n_in, n_out, 4, stride=2, padding=1)
+        self.conv = nn.Conv1d(n_out, n_out, kernel_size, padding=kernel_size // 2)
+        self.norm = nn.BatchNorm1d(n_out)
+        self.attention = BatchAttention(n_out, reduction)
+
+    def forward(self, x, n_times):
+        h = self.up(x)[..., :n_times]
+        return self.attention(F.leaky_relu(self.norm(self.conv(h)), 0.2))
+
+
+class CDAEBAM(nn.Module):
+    """Convolutional denoising autoencoder with batch attention: (B, C, T) -> (B, C, T).
+
+    Parameters
+    ----------
+    n_channels : int
+        Signal channels; each is denoised by the same single-channel network.
+    n_times : int
+        Samples per epoch (256 at 360 Hz in the seed); any length works, the decoder crops its
+        upsampled maps to the encoder's lengths.
+    n_filters : tuple of int, default=(16, 32, 32, 32)
+        Feature maps of each encoder level, so ``len(n_filters)`` is the depth (each level halves
+        the time axis); the decoder mirrors them. Chorney et al. use (16, 32, 64, 64) with
+        kernels of 16; the narrower default denoised as well in a short test on MIT-BIH and
+        runs about twice as fast (the 1000x real-time target on one core).
+    kernel_size : int, default=9
+        Length of the convolution kernels (odd keeps the output aligned).
+    reduction : int, default=4
+        Reduction ratio of the attention's hidden dense layer.
+    residual : bool, default=True
+        Predict the noise and subtract it from the input (True), or predict the clean signal
+        directly (False, the classic autoencoder).
+    """
+
+    def __init__(self, n_channels, n_times, n_filters=(16, 32, 32, 32), kernel_size=9,
+                 reduction=4, residual=True):
+        super().__init__()
+        n_filters = tuple(int(f) for f in n_filters)
+        if not n_filters:
+            raise ValueError("n_filters needs at least one level")
+        self.residual = residual
+        widths = (1,) + n_filters
+        self.encoder = nn.ModuleList(
+            _EncoderBlock(widths[i], widths[i + 1], kernel_size, reduction)
+            for i in range(len(n_filters)))
+        # decoder level i maps features of encoder level i + 1 back to encoder level i's length
+        self.decoder = nn.ModuleList(
+            _DecoderBlock(widths[i + 1], widths[i] if i else n_filters[0], kernel_size, reduction)
+            for i in reversed(range(len(n_filters))))
+        self.head = nn.Conv1d(n_filters[0], 1, kernel_size, padding=kernel_size // 2)
+
+    def forward(self, x):
+        batch, n_channels, n_times = x.shape
+        h = x.reshape(batch * n_channels, 1, n_times)
+        skips, lengths = [], []
+        for block in self.encoder:
+            lengths.append(h.shape[-1])
+            h = block(h)
+            skips.append(h)
+        skips.pop()  # the bottleneck is not added to itself
+        for block in self.decoder:
+            h = block(h, lengths.pop())
+            if skips:
+                h = h + skips.pop()
+        out = self.head(h).reshape(batch, n_channels, n_times)
+        return x - out if self.residual else out
