@@ -5,7 +5,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sigest.plugins import estimator_entries
 
 # check name -> reason, per estimator name; as few as possible.
-EXPECTED_FAILURES = {}
+EXPECTED_FAILURES = {
+    "freqcut-sleep": {"check_methods_subset_invariance": "float32 matrix products of a "
+                      "transformer differ by ~1e-7 between batch sizes (BLAS blocking)"},
+}
 
 
 def _instances():

@@ -1,0 +1,196 @@
+"""braindecode's model zoo as sigest estimators.
+
+Every braindecode model whose constructor takes ``n_chans``, ``n_outputs`` and ``n_times``
+becomes a :class:`sigest.base.SignalClassifier` subclass registered as
+``braindecode-<lowercase model name>`` (``braindecode-eegnet``, ``braindecode-shallowfbcspnet``,
+``braindecode-sleepstagerchambon2018``, ...). Like every sigest estimator they infer the shapes
+from the data at ``fit``: sigest's ``n_channels``, ``n_times``, number of classes and ``sfreq``
+become braindecode's ``n_chans``, ``n_times``, ``n_outputs`` and ``sfreq``. The network's own
+parameters are reached through ``module__*``::
+
+    import sigest
+    clf = sigest.get_estimator("braindecode-eegnet", sfreq=160.0, module__F1=16)
+
+Models that cannot work from shapes alone are left out, each with its reason in
+:data:`SKIPPED` (they need channel positions, download files when built, or are not
+classifiers).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+import torch
+
+from sigest.base import SignalClassifier
+from sigest.plugins import hookimpl
+
+__version__ = "0.1.0"
+
+#: The models tested most (EEG decoding and sleep staging); sklearn's checks run on them.
+MAIN_MODELS = ("EEGNet", "ShallowFBCSPNet", "Deep4Net", "SleepStagerChambon2018", "AttnSleep",
+               "USleep", "EEGConformer")
+
+#: braindecode models not registered, with the reason.
+SKIPPED = {
+    "REVE": "downloads channel positions from the internet when built",
+    "DANCE": "needs chs_info (channel positions)",
+    "DGCNN": "needs chs_info (channel positions)",
+    "EEGSym": "needs chs_info (channel positions)",
+    "SignalJEPA": "needs chs_info (channel positions)",
+    "SignalJEPA_Contextual": "needs chs_info (channel positions)",
+    "ZUNA": "needs chs_info (channel locations)",
+    "Labram": "needs 200-sample patches and named channels of its canonical montage",
+    "EMG2QwertyNet": "fixed 32-channel EMG layout; outputs a sequence, not a class",
+    "SensingDynamics": "fixed 16-channel EMG layout; pose regression, not classification",
+    "NeuroPose": "pose regression over time, not classification",
+    "VEMG2Pose": "pose regression over time, not classification",
+    "MetaNeuromotorHand": "EMG frequency bands that need a specific sampling rate and layout",
+}
+
+_SHAPE_PARAMS = ("n_chans", "n_outputs", "n_times")
+
+
+def _model_classes():
+    """braindecode's registry of models: name -> class."""
+    try:
+        from braindecode.models.util import models_dict
+    except ImportError:  # older braindecode: every nn.Module class exported by braindecode.models
+        import braindecode.models as bd_models
+
+        models_dict = {name: obj for name, obj in vars(bd_models).items()
+                       if isinstance(obj, type) and issubclass(obj, torch.nn.Module)}
+    return dict(sorted(models_dict.items()))
+
+
+def _accepts(model_class, name):
+    return name in inspect.signature(model_class.__init__).parameters
+
+
+def usable_models():
+    """braindecode model classes that can be built from shapes alone, by name."""
+    return {name: cls for name, cls in _model_classes().items()
+            if name not in SKIPPED and all(_accepts(cls, p) for p in _SHAPE_PARAMS)}
+
+
+def estimator_name(model_name):
+    """The registry name of a braindecode model: ``braindecode-<lowercase name>``."""
+    return "braindecode-" + model_name.lower()
+
+
+class BraindecodeClassifier(SignalClassifier):
+    """A braindecode model as a sigest classifier; subclasses fix ``module`` per model.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        A braindecode model class. It is built with ``n_chans``, ``n_times``, ``n_outputs``
+        (and ``sfreq`` when the model takes it and it is known) inferred from the data, plus
+        ``module__*`` parameters.
+    pad_times : int or None, default=None
+        Zero-pad shorter epochs at the end to this many samples before the network (for
+        networks whose receptive field is longer than the epochs; off by default).
+    **kwargs
+        Parameters of :class:`sigest.base.SignalClassifier` (``lr``, ``max_epochs``,
+        ``batch_size``, ``sfreq``, ``class_weight``, ``random_state``, ...) and skorch prefixed
+        ones.
+
+    Examples
+    --------
+    >>> import numpy as np, sigest
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((32, 2, 256)), np.repeat([0, 1], 16)
+    >>> clf = sigest.get_estimator("braindecode-eegnet", max_epochs=1, sfreq=128.0)
+    >>> clf.fit(X, y).predict(X[:4]).shape
+    (4,)
+    """
+
+    def __init__(self, module=None, *, pad_times=None, **kwargs):
+        super().__init__(module, **kwargs)
+        self.pad_times = pad_times
+
+    def _check_X(self, X, *, reset):
+        X3, rank = super()._check_X(X, reset=reset)
+        if self.pad_times is not None and X3.shape[-1] < self.pad_times:
+            X3 = np.pad(X3, ((0, 0), (0, 0), (0, int(self.pad_times) - X3.shape[-1])))
+        return X3, rank
+
+    def _module_shape_kwargs(self):
+        n_times = self.n_times_in_
+        if self.pad_times is not None:
+            n_times = max(n_times, int(self.pad_times))
+        kwargs = {"n_chans": self.n_channels_in_, "n_times": n_times,
+                  "n_outputs": len(self.classes_)}
+        sfreq = getattr(self, "sfreq_", None) or self.sfreq
+        if sfreq is not None and _accepts(self.module, "sfreq"):
+            kwargs["sfreq"] = float(sfreq)
+        return kwargs
+
+
+def _make_class(model_name, model_class):
+    class_name = "Braindecode" + re.sub(r"\W", "", model_name)
+
+    def __init__(self, module=model_class, **kwargs):  # noqa: N807
+        BraindecodeClassifier.__init__(self, module, **kwargs)
+
+    summary = (model_class.__doc__ or "").strip().splitlines()
+    doc = (f"braindecode's ``{model_name}`` as a sigest classifier "
+           f"(``{estimator_name(model_name)}``).\n\n"
+           f"{summary[0] if summary else ''}\n\n"
+           f"See :class:`BraindecodeClassifier` for the parameters and "
+           f":class:`braindecode.models.{model_name}` for the ``module__*`` ones.\n")
+    cls = type(class_name, (BraindecodeClassifier,),
+               {"__init__": __init__, "__doc__": doc, "__module__": __name__,
+                "__qualname__": class_name, "model_name": model_name})
+    __init__.__qualname__ = f"{class_name}.__init__"
+    return cls
+
+
+def _build_classes():
+    classes = {}
+    for model_name, model_class in usable_models().items():
+        cls = _make_class(model_name, model_class)
+        globals()[cls.__name__] = cls  # importable by name: pickling and sigest.load find it
+        classes[model_name] = cls
+    return classes
+
+
+#: model name -> estimator class
+ESTIMATORS = _build_classes()
+
+#: Parameters under which scikit-learn's checks run on tiny data (2-20 samples per epoch):
+#: ``pad_times`` gives the networks epochs they can take; small sizes keep the checks fast.
+CHECK_PARAMS = {
+    "EEGNet": {"pad_times": 128, "module__kernel_length": 16},
+    "ShallowFBCSPNet": {"pad_times": 64, "module__split_first_layer": False},
+    "Deep4Net": {"pad_times": 512, "module__split_first_layer": False},
+    "SleepStagerChambon2018": {"pad_times": 64, "sfreq": 64.0},
+    "AttnSleep": {"pad_times": 3000, "sfreq": 100.0},
+    "USleep": {"pad_times": 128, "sfreq": 128.0, "module__depth": 4},
+    "EEGConformer": {"pad_times": 128, "module__n_filters_time": 8, "module__num_layers": 1,
+                     "module__num_heads": 2},
+}
+
+SKIP_CHECKS_REASON = ("scikit-learn's checks use 2-20-sample epochs that most of braindecode's "
+                      "zoo cannot take; sigest-braindecode's own tests check "
+                      + ", ".join(MAIN_MODELS))
+
+
+@hookimpl
+def sigest_register_estimators(register):
+    for model_name, cls in ESTIMATORS.items():
+        extra = {}
+        if model_name in CHECK_PARAMS:
+            extra["check_params"] = {"max_epochs": 1, "batch_size": 16, "verbose": 0,
+                                     **CHECK_PARAMS[model_name]}
+        else:
+            extra["skip_checks"] = SKIP_CHECKS_REASON
+        summary = (cls.__doc__ or "").split("\n\n")[1].strip() if cls.__doc__ else ""
+        register(estimator_name(model_name), cls, task="classification",
+                 description=f"braindecode {model_name}: {summary}"[:200], **extra)
+
+
+__all__ = ["BraindecodeClassifier", "ESTIMATORS", "MAIN_MODELS", "SKIPPED", "estimator_name",
+           "usable_models"]
