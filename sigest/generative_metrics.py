@@ -13,6 +13,8 @@ All take epochs as ``(n, n_times)`` or ``(n, n_channels, n_times)`` arrays.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 import scipy.signal
@@ -219,10 +221,12 @@ def frechet_distance(X_real, X_fake, embedding=None):
     mu_r, mu_f = fr.mean(axis=0), ff.mean(axis=0)
     cov_r = np.atleast_2d(np.cov(fr, rowvar=False))
     cov_f = np.atleast_2d(np.cov(ff, rowvar=False))
-    covmean = scipy.linalg.sqrtm(cov_r @ cov_f)
-    if not np.all(np.isfinite(covmean)):  # near-singular: regularise as the FID code does
-        offset = np.eye(len(cov_r)) * 1e-6
-        covmean = scipy.linalg.sqrtm((cov_r + offset) @ (cov_f + offset))
+    with warnings.catch_warnings():  # near-singular covariances are handled just below
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(cov_r @ cov_f)
+        if not np.all(np.isfinite(covmean)):  # regularise as the FID reference code does
+            offset = np.eye(len(cov_r)) * 1e-6
+            covmean = scipy.linalg.sqrtm((cov_r + offset) @ (cov_f + offset))
     covmean = np.real(covmean)
     value = np.sum((mu_r - mu_f) ** 2) + np.trace(cov_r + cov_f - 2 * covmean)
     return float(max(value, 0.0))
@@ -336,7 +340,8 @@ def tstr_trtr(X_train, y_train, X_synth, y_synth, X_test, y_test, sfreq=None, cl
 
     Parameters
     ----------
-    X_train, y_train : real training epochs and labels
+    X_train, y_train : real training epochs and labels, or None
+        None skips TRTR (e.g. when it was computed once for several generators).
     X_synth, y_synth : synthetic epochs and labels (e.g. ``gen.sample(n, return_y=True)``)
     X_test, y_test : real held-out epochs and labels
     sfreq : float, optional
@@ -348,14 +353,17 @@ def tstr_trtr(X_train, y_train, X_synth, y_synth, X_test, y_test, sfreq=None, cl
     -------
     dict
         ``tstr_accuracy``, ``trtr_accuracy``, ``tstr_balanced_accuracy``,
-        ``trtr_balanced_accuracy``.
+        ``trtr_balanced_accuracy`` (no ``trtr_*`` when ``X_train`` is None).
     """
     if classifier is None:
         if sfreq is None:
             raise ValueError("tstr_trtr needs sfreq for its default classifier")
         classifier = feature_classifier(sfreq, random_state=0)
     out = {}
-    for name, (X, y) in {"tstr": (X_synth, y_synth), "trtr": (X_train, y_train)}.items():
+    fits = {"tstr": (X_synth, y_synth), "trtr": (X_train, y_train)}
+    for name, (X, y) in fits.items():
+        if X is None:
+            continue
         pred = clone(classifier).fit(_epochs(X), np.asarray(y)).predict(_epochs(X_test))
         out[f"{name}_accuracy"] = float(accuracy_score(y_test, pred))
         out[f"{name}_balanced_accuracy"] = float(balanced_accuracy_score(y_test, pred))

@@ -47,7 +47,7 @@ def _channels(model_size, n_layers):
 class WaveGANGenerator(nn.Module):
     """Latent (+ label) -> dense -> ``n_layers`` upsampling convolutions -> cropped epoch."""
 
-    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=32,
+    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", batch_norm=True):
         super().__init__()
         if upsample not in ("transpose", "nearest"):
@@ -99,7 +99,7 @@ class _Crop(nn.Module):
 class WaveGANDiscriminator(nn.Module):
     """Strided 1-D convolutions with LeakyReLU and phase shuffle, then a dense score."""
 
-    def __init__(self, n_channels, n_times, n_classes=0, model_size=32, n_layers=3,
+    def __init__(self, n_channels, n_times, n_classes=0, model_size=16, n_layers=3,
                  kernel_size=25, stride=4, phase_shuffle=2, dropout=0.0):
         super().__init__()
         layers, width, length = [], n_channels, n_times
@@ -133,7 +133,7 @@ class WaveGAN(nn.Module):
         Classes of a conditional model; 0 for an unconditional one.
     latent_dim : int, default=100
         Size of the latent vector (WaveGAN's value).
-    model_size : int, default=32
+    model_size : int, default=16
         Width of the narrowest convolution (WaveGAN's ``d``; the paper uses 64 for 16384-sample
         audio); the widest has ``model_size * 2 ** (n_layers - 1)`` channels.
     n_layers : int, default=3
@@ -153,7 +153,7 @@ class WaveGAN(nn.Module):
         Dropout in the discriminator.
     """
 
-    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=32,
+    def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", phase_shuffle=2,
                  batch_norm=True, dropout=0.0):
         super().__init__()

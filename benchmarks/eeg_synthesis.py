@@ -1,0 +1,360 @@
+"""EEG synthesis on the Bonn epilepsy data (UCI 178-sample layout): fidelity and usefulness.
+
+Data: ``sigest.datasets.load_bonn(layout="uci")`` — 500 segments x 23 chunks of 178 samples
+(173.61 Hz), 5 classes (1 = seizure S, 2 = F, 3 = N, 4 = O, 5 = Z). One split by source segment,
+stratified by set: 70 % of the segments of each set train, 30 % test, so the chunks of one segment
+never fall on both sides.
+
+Fidelity: each generator config is trained class-conditionally on all training chunks under the
+same wall-clock budget (``--budget`` seconds, one thread; epochs reached are reported), then as
+many synthetic chunks as real test chunks, with the test labels, are compared with the real test
+chunks: ``psd_distance`` (dB, mean over delta..gamma and the 5 classes; per band too), ``swd``,
+``fd`` (Frechet distance on the embedding of a CNN trained on real training chunks), ``c2st_auc``
+(5-fold, real vs synthetic, HistGradientBoosting on spectral features) and TSTR vs TRTR (5-class
+accuracy, same classifier). A ``real-train`` row measures the real training chunks the same way:
+the floor each metric can reach.
+
+Usefulness: seizure (S) vs rest. Per seed, 5 % of the non-seizure training segments and 16
+seizure chunks drawn from 4 seizure segments (seizure about 5 % of the chunks) train a small
+classifier, as is, with random oversampling, or with ``fit_resample`` of a generator fitted on
+that small set (``--small-budget`` seconds); balanced accuracy on all real test chunks.
+
+Full mode: 4 configs x ``--budget`` 420 s + metrics, then 3 seeds x 2 generators x 60 s;
+about 45-55 min on one thread of a busy 2-core machine. ``--quick``: 15 s / 8 s budgets, 1 seed,
+subsampled metrics: a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # HistGradientBoosting: one thread, like torch
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import balanced_accuracy_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from skorch.callbacks import Callback  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, Results, data_dir  # noqa: E402
+
+from sigest.datasets import load_bonn  # noqa: E402
+from sigest.estimators.generators import GANGenerator, WaveGANGenerator  # noqa: E402
+from sigest.estimators.tiny import TinyClassifier  # noqa: E402
+from sigest.generative_metrics import (  # noqa: E402
+    EEG_BANDS,
+    EmbeddingClassifier,
+    SpectralFeatures,
+    c2st_auc,
+    frechet_distance,
+    psd_distance,
+    sliced_wasserstein_distance,
+    tstr_trtr,
+    welch_psd,
+)
+
+SFREQ = 173.61
+CLASS_NAMES = {1: "S (seizure)", 2: "F", 3: "N", 4: "O", 5: "Z"}
+WGAN = {"loss": "wgan-gp", "n_critic": 5, "lr": 1e-4, "optimizer__betas": (0.5, 0.9)}
+CONFIGS = {  # name -> (registry name, estimator class, parameters)
+    "gan": ("gan", GANGenerator, {}),
+    "gan-wgan-gp": ("gan", GANGenerator, {**WGAN, "module__dropout": 0.0}),
+    "wavegan": ("wavegan", WaveGANGenerator, {}),
+    "wavegan-wgan-gp": ("wavegan", WaveGANGenerator, dict(WGAN)),
+}
+USEFUL_CONFIGS = ("gan", "wavegan-wgan-gp")
+
+
+class TimeBudget(Callback):
+    """Stop training at the end of the first epoch that passes ``seconds`` of wall time."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        if time.perf_counter() - self.start_ > self.seconds:
+            raise KeyboardInterrupt  # skorch ends fit cleanly on it
+
+
+def make_generator(config, budget, seed, max_epochs=100000):
+    _, cls, params = CONFIGS[config]
+    return cls(max_epochs=max_epochs, random_state=seed, callbacks=[TimeBudget(budget)],
+               **params)
+
+
+def split_by_segment(y, groups, test_fraction=0.3, seed=0):
+    """Train/test chunk masks: per class, a fraction of the source segments goes to test."""
+    rng = np.random.default_rng(seed)
+    test_segments = []
+    for label in np.unique(y):
+        segments = np.unique(groups[y == label])
+        n_test = int(round(test_fraction * len(segments)))
+        test_segments += list(rng.choice(segments, n_test, replace=False))
+    test = np.isin(groups, test_segments)
+    return ~test, test
+
+
+def fidelity_metrics(X_real, y_real, X_fake, y_fake, embedding, n_c2st, seed):
+    per_class = [psd_distance(X_real[y_real == c], X_fake[y_fake == c], SFREQ, per_band=True)
+                 for c in np.unique(y_real)]
+    row = {"psd_distance": float(np.mean([d["mean"] for d in per_class]))}
+    for band in EEG_BANDS:
+        row[f"psd_{band}"] = float(np.mean([d[band] for d in per_class]))
+    row["swd"] = sliced_wasserstein_distance(X_real, X_fake, random_state=seed)
+    row["fd"] = frechet_distance(X_real, X_fake, embedding=embedding)
+    rng = np.random.default_rng(seed)
+    ir = rng.choice(len(X_real), min(n_c2st, len(X_real)), replace=False)
+    i_f = rng.choice(len(X_fake), min(n_c2st, len(X_fake)), replace=False)
+    row["c2st_auc"] = c2st_auc(X_real[ir], X_fake[i_f], sfreq=SFREQ, random_state=seed)
+    return row
+
+
+def plot_examples(real_test, y_test, samples, path):
+    classes = sorted(CLASS_NAMES)
+    cols = ["real"] + list(samples)
+    fig, axes = plt.subplots(len(classes), len(cols), figsize=(3.2 * len(cols), 1.6 * len(classes)),
+                             sharex=True, sharey="row")
+    t = np.arange(real_test.shape[-1]) / SFREQ
+    rng = np.random.default_rng(0)
+    for i, c in enumerate(classes):
+        for j, name in enumerate(cols):
+            X, y = (real_test, y_test) if name == "real" else samples[name]
+            pick = rng.choice(np.flatnonzero(y == c), 2, replace=False)
+            for k in pick:
+                axes[i, j].plot(t, X[k], lw=0.6)
+            if i == 0:
+                axes[i, j].set_title(name, fontsize=9)
+            if j == 0:
+                axes[i, j].set_ylabel(CLASS_NAMES[c], fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("s")
+    fig.suptitle("Bonn UCI chunks: real (test) vs synthetic, two per class", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_psds(real_test, y_test, samples, path):
+    classes = sorted(CLASS_NAMES)
+    fig, axes = plt.subplots(1, len(classes), figsize=(3.2 * len(classes), 3), sharey=True)
+    for ax, c in zip(axes, classes):
+        for name, (X, y) in {"real": (real_test, y_test), **samples}.items():
+            f, p = welch_psd(X[y == c], SFREQ)
+            ax.semilogy(f, p.mean(axis=(0, 1)), lw=1.5 if name == "real" else 0.9,
+                        color="k" if name == "real" else None, label=name)
+        ax.set_title(CLASS_NAMES[c], fontsize=9)
+        ax.set_xlabel("Hz")
+    axes[0].set_ylabel("mean Welch PSD (ADC units^2/Hz)")
+    axes[-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def small_imbalanced_subset(y_tr, g_tr, seed, rest_fraction=0.05, n_seizure_segments=4,
+                            n_seizure_chunks=16):
+    rng = np.random.default_rng(1000 + seed)
+    rest_segments = np.unique(g_tr[y_tr != 1])
+    seiz_segments = np.unique(g_tr[y_tr == 1])
+    rest_pick = rng.choice(rest_segments, max(1, round(rest_fraction * len(rest_segments))),
+                           replace=False)
+    seiz_pick = rng.choice(seiz_segments, n_seizure_segments, replace=False)
+    rest_idx = np.flatnonzero(np.isin(g_tr, rest_pick))
+    seiz_pool = np.flatnonzero(np.isin(g_tr, seiz_pick))
+    seiz_idx = rng.choice(seiz_pool, min(n_seizure_chunks, len(seiz_pool)), replace=False)
+    return np.sort(np.concatenate([rest_idx, seiz_idx]))
+
+
+def seizure_classifiers(scale, seed):
+    return {
+        "spectral-logreg": make_pipeline(SpectralFeatures(SFREQ), StandardScaler(),
+                                         LogisticRegression(max_iter=2000)),
+        "tiny-conv-classifier": _Scaled(TinyClassifier(max_epochs=40, random_state=seed), scale),
+    }
+
+
+class _Scaled:
+    """Divide signals by a fixed scale (ADC units -> about unit variance) before a classifier."""
+
+    def __init__(self, clf, scale):
+        self.clf, self.scale = clf, scale
+
+    def fit(self, X, y):
+        self.clf.fit((X / self.scale).astype(np.float32), y)
+        return self
+
+    def predict(self, X):
+        return self.clf.predict((X / self.scale).astype(np.float32))
+
+
+def random_oversample(X, y, seed):
+    rng = np.random.default_rng(seed)
+    labels, counts = np.unique(y, return_counts=True)
+    X_parts, y_parts = [X], [y]
+    for label, n in zip(labels, counts):
+        extra = rng.choice(np.flatnonzero(y == label), counts.max() - n, replace=True)
+        X_parts.append(X[extra])
+        y_parts.append(y[extra])
+    return np.concatenate(X_parts), np.concatenate(y_parts)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smoke run (a few minutes)")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds of training per generator config (full 420, quick 15)")
+    parser.add_argument("--small-budget", type=float, default=None,
+                        help="seconds per fit_resample generator (full 60, quick 8)")
+    parser.add_argument("--seeds", type=int, default=None, help="usefulness seeds (3; quick 1)")
+    parser.add_argument("--path", default=None, help="bonn-eeg folder (default $SIGEST_DATA)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    quick = args.quick
+    budget = args.budget or (15.0 if quick else 420.0)
+    small_budget = args.small_budget or (8.0 if quick else 60.0)
+    n_seeds = args.seeds or (1 if quick else 3)
+    n_eval = 600 if quick else None  # real test chunks used for fidelity (None = all)
+    n_c2st = 400 if quick else 2000
+
+    path = args.path or (data_dir() / "bonn-eeg")
+    X, y, groups = load_bonn(layout="uci", path=path)
+    train, test = split_by_segment(y, groups)
+    X_tr, y_tr, g_tr = X[train], y[train], groups[train]
+    X_te, y_te = X[test], y[test]
+    if n_eval:
+        pick = np.random.default_rng(0).choice(len(X_te), n_eval, replace=False)
+        X_te, y_te = X_te[pick], y_te[pick]
+    print(f"train {len(X_tr)} chunks / {len(np.unique(g_tr))} segments, test {len(X_te)} chunks",
+          flush=True)
+
+    results = Results(
+        "eeg_synthesis", data=f"bonn-eeg UCI layout ({path}), 11500 x 178 at 173.61 Hz",
+        protocol=(f"split by source segment, 70/30 per set (split seed 0); fidelity: generators "
+                  f"conditional on the 5 sets, {budget:.0f} s wall-clock budget each on 1 thread,"
+                  f" {len(X_te)} real test chunks vs as many synthetic; usefulness: seizure vs "
+                  f"rest, ~5% of training segments with seizure ~5% of chunks, {n_seeds} seeds, "
+                  f"fit_resample generators {small_budget:.0f} s each"),
+        quick=quick)
+    suffix = "_quick" if quick else ""
+    keys = ["model", "config", "loss", "test", "classifier", "augmentation", "seed", "epochs",
+            "fit_seconds", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy",
+            "trtr_accuracy", "balanced_accuracy"]
+
+    t0 = time.perf_counter()
+    embedding = EmbeddingClassifier(max_epochs=3 if quick else 15, random_state=0).fit(X_tr, y_tr)
+    emb_acc = float(np.mean(embedding.predict(X_te) == y_te))
+    print(f"embedding CNN: {time.perf_counter() - t0:.0f} s, test accuracy {emb_acc:.3f}",
+          flush=True)
+
+    tt = tstr_trtr(X_tr, y_tr, None, None, X_te, y_te, sfreq=SFREQ)
+    rs = np.random.default_rng(0).choice(len(X_tr), len(X_te), replace=False)
+    print(f"TRTR {tt}", flush=True)
+    real_row = fidelity_metrics(X_te, y_te, X_tr[rs], y_tr[rs], embedding, n_c2st, seed=0)
+    results.add(model="real-train", config="real-train", test="fidelity", seed=0, **real_row,
+                tstr_accuracy=tt["trtr_accuracy"], trtr_accuracy=tt["trtr_accuracy"],
+                tstr_balanced_accuracy=tt["trtr_balanced_accuracy"],
+                trtr_balanced_accuracy=tt["trtr_balanced_accuracy"],
+                embedding_test_accuracy=emb_acc)
+    results.write(keys)
+    print("real-train", real_row, flush=True)
+
+    samples = {}
+    for config in CONFIGS:
+        seed = 0
+        gen = make_generator(config, budget, seed)
+        t = time.perf_counter()
+        gen.fit(X_tr, y_tr)
+        fit_s = time.perf_counter() - t
+        X_fake = gen.sample(len(y_te), y=y_te, random_state=seed)
+        y_syn = y_tr
+        X_syn = gen.sample(len(y_syn), y=y_syn, random_state=seed + 1)
+        row = fidelity_metrics(X_te, y_te, X_fake, y_te, embedding, n_c2st, seed)
+        row.update(tstr_trtr(None, None, X_syn, y_syn, X_te, y_te, sfreq=SFREQ))
+        row["trtr_accuracy"] = tt["trtr_accuracy"]
+        row["trtr_balanced_accuracy"] = tt["trtr_balanced_accuracy"]
+        hist = gen.history
+        results.add(model=CONFIGS[config][0], config=config, loss=gen.loss, test="fidelity",
+                    seed=seed, epochs=len(hist), fit_seconds=fit_s,
+                    final_loss_g=hist[-1, "train_loss"], final_loss_d=hist[-1, "train_loss_d"],
+                    **row)
+        results.write(keys)
+        samples[config] = (X_fake, y_te)
+        print(config, f"{len(hist)} epochs {fit_s:.0f} s", {k: round(v, 3) for k, v in row.items()},
+              flush=True)
+    plot_examples(X_te, y_te, samples, RESULTS / f"eeg_synthesis{suffix}_epochs.png")
+    plot_psds(X_te, y_te, samples, RESULTS / f"eeg_synthesis{suffix}_psd.png")
+
+    # ------------------------------------------------------------------ usefulness
+    yb_te = (y[test] == 1).astype(int)
+    X_te_all = X[test]
+    scale = float(X_tr.std())
+    for seed in range(n_seeds):
+        idx = small_imbalanced_subset(y_tr, g_tr, seed)
+        Xs, ys = X_tr[idx], (y_tr[idx] == 1).astype(int)
+        variants = {"none": (Xs, ys), "random-oversample": random_oversample(Xs, ys, seed)}
+        gen_seconds = {}
+        for config in USEFUL_CONFIGS:
+            gen = make_generator(config, small_budget, seed)
+            t = time.perf_counter()
+            variants[config] = gen.fit_resample(Xs, ys)
+            gen_seconds[config] = (time.perf_counter() - t, len(gen.history))
+            assert np.array_equal(variants[config][0][: len(Xs)], Xs)
+        for clf_name in ("spectral-logreg", "tiny-conv-classifier"):
+            for aug, (Xa, ya) in variants.items():
+                clf = seizure_classifiers(scale, seed)[clf_name]
+                t = time.perf_counter()
+                clf.fit(Xa, ya)
+                bacc = balanced_accuracy_score(yb_te, clf.predict(X_te_all))
+                extra = {}
+                if aug in gen_seconds:
+                    extra = {"model": CONFIGS[aug][0], "generator_seconds": gen_seconds[aug][0],
+                             "epochs": gen_seconds[aug][1]}
+                results.add(test="usefulness", classifier=clf_name, augmentation=aug, seed=seed,
+                            n_train=len(ys), n_seizure=int(ys.sum()), n_after=len(ya),
+                            balanced_accuracy=float(bacc),
+                            fit_seconds=time.perf_counter() - t, **extra)
+                print(f"seed {seed} {clf_name} {aug}: balanced accuracy {bacc:.3f}", flush=True)
+        results.write(keys)
+
+    results.rows = [r for r in results.rows if r.get("seed") != "mean"]
+    results.add_mean_rows(["test", "classifier", "augmentation"], ["balanced_accuracy"])
+    results.rows = [r for r in results.rows
+                    if not (r.get("seed") == "mean" and r.get("test") != "usefulness")]
+    results.write(keys, extra_md=summary_md(results.rows))
+    print(f"done in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def summary_md(rows):
+    fid = [r for r in rows if r.get("test") == "fidelity"]
+    use = [r for r in rows if r.get("test") == "usefulness" and r.get("seed") == "mean"]
+    from _common import markdown_table
+
+    lines = ["", "## Fidelity (lower is better except TSTR; c2st_auc 0.5 is ideal)", "",
+             markdown_table(fid, ["config", "epochs", "fit_seconds", "psd_distance",
+                                  *[f"psd_{b}" for b in EEG_BANDS], "swd", "fd", "c2st_auc",
+                                  "tstr_accuracy", "trtr_accuracy"]),
+             "", "## Usefulness: seizure vs rest, balanced accuracy on real test segments", "",
+             markdown_table(use, ["classifier", "augmentation", "n", "balanced_accuracy",
+                                  "balanced_accuracy_std"]),
+             "", "Published: the seed trained its GANs 2000-5000 epochs and judged them by eye "
+             "and losses only (no numbers to compare).", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

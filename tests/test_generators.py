@@ -1,0 +1,149 @@
+"""GAN and WaveGAN generators, and the generated-data metrics."""
+
+import numpy as np
+import pytest
+import torch
+
+from sigest.estimators.generators import GANGenerator, WaveGANGenerator
+from sigest.generative_metrics import (
+    EmbeddingClassifier,
+    frechet_distance,
+    psd_distance,
+    sliced_wasserstein_distance,
+    tstr_trtr,
+)
+from sigest.models.wavegan import WaveGAN
+
+SMALL = {
+    GANGenerator: {"module__latent_dim": 16, "module__hidden_g": (32,), "module__hidden_d": (32,)},
+    WaveGANGenerator: {"module__latent_dim": 16, "module__model_size": 4,
+                       "module__kernel_size": 9},
+}
+GENERATORS = [GANGenerator, WaveGANGenerator]
+
+
+def _toy(n=60, n_times=64, minority=12, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_times) / 64.0
+    y = np.array(["rest"] * (n - minority) + ["seizure"] * minority)
+    freq = np.where(y == "seizure", 3.0, 10.0)[:, None]
+    X = np.sin(2 * np.pi * freq * t + rng.uniform(0, 6, (n, 1))) + 0.1 * rng.standard_normal(
+        (n, n_times))
+    return X * 50.0, y
+
+
+@pytest.mark.parametrize("cls", GENERATORS)
+@pytest.mark.parametrize("loss", ["gan", "wgan-gp"])
+def test_sample_shapes_and_determinism(cls, loss):
+    X, _ = _toy()
+    X3 = X[:, None, :].repeat(2, axis=1)
+    gen = cls(max_epochs=1, batch_size=16, loss=loss, random_state=0, **SMALL[cls]).fit(X3)
+    a = gen.sample(7, random_state=3)
+    assert a.shape == (7, 2, 64) and a.dtype == np.float64
+    np.testing.assert_array_equal(a, gen.sample(7, random_state=3))
+    assert not np.allclose(a, gen.sample(7, random_state=4))
+    assert gen.sample(0).shape == (0, 2, 64)
+    gen2d = cls(max_epochs=1, batch_size=16, loss=loss, random_state=0, **SMALL[cls]).fit(X)
+    assert gen2d.sample(5, random_state=0).shape == (5, 64)
+    # same random_state -> same fitted weights
+    again = cls(max_epochs=1, batch_size=16, loss=loss, random_state=0, **SMALL[cls]).fit(X)
+    np.testing.assert_array_equal(gen2d.sample(5, random_state=0), again.sample(5, random_state=0))
+    assert "train_loss_d" in gen2d.history[-1] and "train_loss" in gen2d.history[-1]
+
+
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_conditional_sampling_returns_the_asked_labels(cls):
+    X, y = _toy()
+    gen = cls(max_epochs=1, batch_size=16, random_state=0, **SMALL[cls]).fit(X, y)
+    assert list(gen.classes_) == ["rest", "seizure"]
+    Xs, ys = gen.sample(6, y="seizure", random_state=0, return_y=True)
+    assert Xs.shape == (6, 64) and list(ys) == ["seizure"] * 6
+    asked = np.array(["rest", "seizure", "seizure", "rest"])
+    _, ys = gen.sample(4, y=asked, random_state=0, return_y=True)
+    np.testing.assert_array_equal(ys, asked)
+    _, ys = gen.sample(200, random_state=0, return_y=True)  # drawn by the class prior
+    assert set(ys) == {"rest", "seizure"} and (ys == "rest").mean() > 0.6
+    with pytest.raises(ValueError, match="not in classes_"):
+        gen.sample(2, y="other")
+
+
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_fit_resample_balances_and_keeps_real_data(cls):
+    X, y = _toy()
+    X_before, y_before = X.copy(), y.copy()
+    gen = cls(max_epochs=1, batch_size=16, random_state=0, **SMALL[cls])
+    X_res, y_res = gen.fit_resample(X, y)
+    np.testing.assert_array_equal(X, X_before)  # input untouched
+    np.testing.assert_array_equal(y, y_before)
+    np.testing.assert_array_equal(X_res[: len(X)], X)  # real epochs first, unchanged
+    np.testing.assert_array_equal(y_res[: len(y)], y)
+    labels, counts = np.unique(y_res, return_counts=True)
+    assert dict(zip(labels, counts)) == {"rest": 48, "seizure": 48}
+    assert X_res.shape == (96, 64)
+    X_half, y_half = gen.set_params(sampling_strategy=0.5).fit_resample(X, y)
+    assert (y_half == "seizure").sum() == 24 and len(X_half) == 72
+
+
+def test_fit_resample_in_imblearn_pipeline():
+    imblearn = pytest.importorskip("imblearn", reason="imbalanced-learn is not installed")
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _toy()
+    pipe = imblearn.pipeline.make_pipeline(
+        GANGenerator(max_epochs=1, batch_size=16, random_state=0, **SMALL[GANGenerator]),
+        LogisticRegression())
+    pipe.fit(X, y)
+    assert pipe.predict(X).shape == (60,)
+
+
+def test_wavegan_any_length_and_phase_shuffle():
+    for n_times in (1, 7, 178, 300):
+        net = WaveGAN(3, n_times, n_classes=2, model_size=4)
+        x = net.generator(torch.randn(5, net.latent_dim), torch.tensor([0, 1, 0, 1, 1]))
+        assert x.shape == (5, 3, n_times)
+        assert net.discriminator(x, torch.zeros(5, dtype=torch.int64)).shape == (5, 1)
+    shuffle = WaveGAN(1, 178).discriminator.features[2]
+    x = torch.arange(20.0).view(1, 1, 20).repeat(8, 1, 1)
+    shuffle.train()
+    torch.manual_seed(0)
+    shifted = shuffle(x)
+    assert shifted.shape == x.shape and not torch.equal(shifted, x)
+    shuffle.eval()
+    assert torch.equal(shuffle(x), x)
+
+
+def test_short_real_fit_lowers_psd_distance(shared_data):
+    from sigest.datasets import load_bonn
+
+    X, y, _ = load_bonn(sets="ZS", layout="uci", path=shared_data / "bonn-eeg")
+    rng = np.random.default_rng(0)
+    idx = rng.choice(len(X), 600, replace=False)
+    X_fit, X_ref = X[idx[:400]], X[idx[400:]]
+    torch.set_num_threads(1)
+    gen = WaveGANGenerator(max_epochs=0, random_state=0).fit(X_fit)  # untrained: initial weights
+    before = psd_distance(X_ref, gen.sample(200, random_state=0), sfreq=173.61)
+    gen.set_params(max_epochs=15).fit(X_fit)
+    after = psd_distance(X_ref, gen.sample(200, random_state=0), sfreq=173.61)
+    assert after < before - 1.0, (before, after)
+
+
+def test_metrics_separate_near_from_far():
+    X, y = _toy(n=80, minority=40)
+    Xb, yb = _toy(n=80, minority=40, seed=1)
+    X_far = X * 3.0 + 20.0
+    assert psd_distance(X, Xb, sfreq=64.0) < 1.0 < psd_distance(X, X_far, sfreq=64.0)
+    assert sliced_wasserstein_distance(X, Xb, random_state=0) < sliced_wasserstein_distance(
+        X, X_far, random_state=0)
+    emb = EmbeddingClassifier(max_epochs=3, random_state=0).fit(X, y)
+    assert emb.transform(X).shape == (80, 64)
+    assert frechet_distance(X, Xb, emb) < frechet_distance(X, X_far, emb)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sigest.generative_metrics import SpectralFeatures
+
+    clf = make_pipeline(SpectralFeatures(64.0), LogisticRegression(max_iter=1000))
+    scores = tstr_trtr(X, y, Xb, yb, Xb, yb, classifier=clf)
+    assert scores["trtr_accuracy"] > 0.9 and scores["tstr_accuracy"] > 0.9
+    y_wrong = np.where(yb == "rest", "seizure", "rest")  # synthetic labels swapped
+    assert tstr_trtr(X, y, Xb, y_wrong, Xb, yb, classifier=clf)["tstr_accuracy"] < 0.1
