@@ -3,14 +3,18 @@
 Each row times one sigest transformer (``transform`` on an already fitted object, as in a
 Pipeline) and the plain library call a user would write instead, on the same array; the
 timings are interleaved (sigest, plain, sigest, plain, ...) and the best of ``--repeats`` is
-kept for each side, so machine noise hits both alike. ``ratio_to_plain`` = sigest / plain
-(target: at most 1.10).
+kept for each side, so machine noise hits both alike. ``seconds`` are CPU seconds of this
+process (all the work is single-threaded; on a machine shared with other jobs the wall time
+mostly measures the other jobs), ``wall_seconds`` the wall time. ``ratio_to_plain`` = sigest /
+plain in CPU time (target: at most 1.10). STFT runs on float64 (scipy backend) and float32
+(torch backend) input.
 
-An extra row compares ``torch.stft`` (float32 and float64) with ``scipy.signal.stft``: the
-measurement behind the choice of scipy for :class:`sigest.preprocessing.STFT`.
+Two extra rows compare ``torch.stft`` with ``scipy.signal.stft`` (magnitude) in float32 and
+float64 (ratio = torch / scipy): the measurement behind STFT's ``backend="auto"``.
 
-Full mode: 10,000 epochs of 2 s at 256 Hz (10,000 x 512, float64), 5 repeats, about 2-3 min on
-one core. ``--quick``: 1,000 epochs, 2 repeats, well under a minute.
+Full mode: 10,000 epochs of 2 s at 256 Hz (10,000 x 512, float64), 5 repeats, about 3 min on
+one idle core (much longer on a loaded machine). ``--quick``: 1,000 epochs, 2 repeats, well
+under a minute.
 
 Writes ``benchmarks/results/transforms.json`` and ``.md`` (``transforms_quick.*`` with
 ``--quick``).
@@ -39,22 +43,28 @@ SNR_DB = 0.0
 
 
 def _best_interleaved(fns, repeats):
-    """Best wall time of each function, calling them in turn ``repeats`` times."""
-    best = [np.inf] * len(fns)
+    """Best CPU and wall time of each function, calling them in turn ``repeats`` times.
+
+    CPU time of this process (``time.process_time``) is the main measure: every call here runs
+    on one thread, and on a machine shared with other jobs the wall time mostly measures them.
+    """
+    cpu, wall = [np.inf] * len(fns), [np.inf] * len(fns)
     for rep in range(repeats):
         order = range(len(fns)) if rep % 2 == 0 else reversed(range(len(fns)))
         for i in order:
             gc.collect()
-            start = time.perf_counter()
+            start_cpu, start_wall = time.process_time(), time.perf_counter()
             fns[i]()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+            cpu[i] = min(cpu[i], time.process_time() - start_cpu)
+            wall[i] = min(wall[i], time.perf_counter() - start_wall)
+    return cpu, wall
 
 
 def cases(X):
     """(name, sigest call, plain call, description of the plain call) for every transformer."""
     import mne
     import scipy.signal
+    import torch
 
     from sigest.noise import NoiseInjector
     from sigest.preprocessing import STFT, BandpassFilter
@@ -66,6 +76,19 @@ def cases(X):
         _, _, Z = scipy.signal.stft(X, window="hann", nperseg=N_FFT, noverlap=N_FFT - HOP,
                                     detrend=False, boundary="even", padded=True, axis=-1)
         magnitude = np.abs(Z)  # in place, as sigest does: the strictest plain baseline
+        magnitude += EPS
+        return np.log(magnitude, out=magnitude)
+
+    X32 = X.astype(np.float32)
+    stft32 = STFT(sfreq=SFREQ, n_fft=N_FFT, hop_length=HOP, output="log-magnitude",
+                  eps=EPS).fit(X32)
+    window = scipy.signal.get_window("hann", N_FFT)
+    window32 = torch.from_numpy((window / window.sum()).astype(np.float32))
+
+    def plain_stft32():
+        Z = torch.stft(torch.from_numpy(X32), N_FFT, hop_length=HOP, window=window32,
+                       center=True, pad_mode="reflect", return_complex=True)
+        magnitude = Z.abs().numpy()
         magnitude += EPS
         return np.log(magnitude, out=magnitude)
 
@@ -86,6 +109,8 @@ def cases(X):
     return [
         ("STFT", lambda: stft.transform(X), plain_stft,
          f"scipy.signal.stft(nperseg={N_FFT}, noverlap={N_FFT - HOP}) + log(|Z| + eps) in place"),
+        ("STFT (float32)", lambda: stft32.transform(X32), plain_stft32,
+         f"torch.stft(n_fft={N_FFT}, hop_length={HOP}, center=True) + log(|Z| + eps) in place"),
         ("BandpassFilter", lambda: bandpass.transform(X), plain_bandpass,
          f"mne.filter.filter_data(X, {SFREQ:g}, {L_FREQ:g}, {H_FREQ:g}) (FIR)"),
         ("NoiseInjector", lambda: injector.transform(X), plain_noise,
@@ -125,7 +150,7 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1,000 epochs, 2 repeats")
     parser.add_argument("--n-epochs", type=int, default=None)
-    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=None, help="default 5 (2 with --quick)")
     args = parser.parse_args(argv)
     n_epochs = args.n_epochs or (1_000 if args.quick else 10_000)
     repeats = args.repeats or (2 if args.quick else 5)
@@ -140,21 +165,28 @@ def main(argv=None):
         "transforms", quick=args.quick,
         data=f"synthetic Gaussian epochs, {n_epochs} x {N_TIMES} float64 (2 s at 256 Hz)",
         protocol=(f"transform of a fitted sigest transformer vs the plain call on the same "
-                  f"array; best of {repeats} interleaved runs each; 1 torch thread, mne n_jobs=1"),
+                  f"array; best of {repeats} interleaved runs each; seconds = process CPU time "
+                  f"(single-threaded work on a shared machine), wall time also given; 1 torch "
+                  f"thread, mne n_jobs=1"),
         notes="Target: ratio_to_plain <= 1.10 (sigest at most 10 % slower than the plain call). "
               "The torch.stft rows compare torch.stft with scipy.signal.stft (ratio = torch / "
               "scipy): the measurement behind STFT's backend choice.",
     )
     for name, sigest_fn, plain_fn, plain_call in cases(X) + torch_stft_case(X):
-        seconds, plain_seconds = _best_interleaved([sigest_fn, plain_fn], repeats)
+        (seconds, plain_seconds), (wall, plain_wall) = _best_interleaved([sigest_fn, plain_fn],
+                                                                         repeats)
         results.add(model=name, n_epochs=n_epochs, n_times=N_TIMES, repeats=repeats,
                     seconds=seconds, plain_seconds=plain_seconds,
                     ratio_to_plain=seconds / plain_seconds,
+                    wall_seconds=wall, plain_wall_seconds=plain_wall,
+                    wall_ratio_to_plain=wall / plain_wall,
                     epochs_per_s=n_epochs / seconds, plain_call=plain_call)
-        print(f"{name:28s} sigest {seconds:8.4f} s   plain {plain_seconds:8.4f} s   "
-              f"ratio {seconds / plain_seconds:.3f}", flush=True)
+        print(f"{name:24s} cpu: sigest {seconds:7.3f} s plain {plain_seconds:7.3f} s ratio "
+              f"{seconds / plain_seconds:.3f} | wall: {wall:7.3f} s {plain_wall:7.3f} s ratio "
+              f"{wall / plain_wall:.3f}", flush=True)
         results.write(table_keys=["model", "n_epochs", "seconds", "plain_seconds",
-                                  "ratio_to_plain", "epochs_per_s", "plain_call"])
+                                  "ratio_to_plain", "wall_seconds", "plain_wall_seconds",
+                                  "wall_ratio_to_plain", "plain_call"])
     return results
 
 

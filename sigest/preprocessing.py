@@ -4,14 +4,16 @@ Every transformer takes ``X`` of shape ``(n_epochs, n_times)`` or ``(n_epochs, n
 n_times)`` or an ``mne`` object (validated by :func:`sigest.validation.check_signals`), never
 modifies its input, and gives 2-D input back as 2-D (except :class:`STFT`, whose output is
 always a 4-D stack of spectrogram images, and :class:`Windower`, which cuts continuous
-recordings). Filtering goes through :mod:`mne.filter`, the STFT through
-:func:`scipy.signal.stft` (faster than ``torch.stft`` on one CPU thread for 10,000 x 512 epochs
-in float32 and float64 alike; see ``benchmarks/bench_transforms.py``).
+recordings). Filtering goes through :mod:`mne.filter`; the STFT through
+:func:`torch.stft` for float32 input and :func:`scipy.signal.stft` for float64, the faster of
+the two for each dtype on one CPU thread for 10,000 x 512 epochs (``benchmarks/
+bench_transforms.py``), with identical conventions.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.signal
@@ -94,7 +96,7 @@ def _as_float64(X3):
 
 # ------------------------------------------------------------------------------------ STFT
 class STFT(_SignalTransformer):
-    """Short-time Fourier transform of each epoch and channel (:func:`scipy.signal.stft`).
+    """Short-time Fourier transform of each epoch and channel.
 
     Parameters
     ----------
@@ -114,6 +116,10 @@ class STFT(_SignalTransformer):
         Keep only frequencies up to ``fmax`` Hz (needs ``sfreq``).
     eps : float, default=1e-12
         Added to the magnitude before the log; lower it for signals in volts.
+    backend : {"auto", "scipy", "torch"}, default="auto"
+        :func:`scipy.signal.stft` or :func:`torch.stft` (same output up to rounding). "auto"
+        takes torch for float32 input and scipy for float64, the faster for each dtype on one
+        CPU thread (measured in ``benchmarks/bench_transforms.py``).
 
     Attributes
     ----------
@@ -146,7 +152,7 @@ class STFT(_SignalTransformer):
     _outputs = ("log-magnitude", "magnitude", "complex")
 
     def __init__(self, sfreq=None, n_fft=64, hop_length=None, window="hann",
-                 output="log-magnitude", fmax=None, eps=1e-12):
+                 output="log-magnitude", fmax=None, eps=1e-12, backend="auto"):
         self.sfreq = sfreq
         self.n_fft = n_fft
         self.hop_length = hop_length
@@ -154,6 +160,7 @@ class STFT(_SignalTransformer):
         self.output = output
         self.fmax = fmax
         self.eps = eps
+        self.backend = backend
 
     def _min_times_needed(self):
         return self.n_fft if isinstance(self.n_fft, numbers.Integral) else 1
@@ -172,6 +179,8 @@ class STFT(_SignalTransformer):
                              f"got {self.hop_length!r}")
         if self.output not in self._outputs:
             raise ValueError(f"output must be one of {self._outputs}; got {self.output!r}")
+        if self.backend not in ("auto", "scipy", "torch"):
+            raise ValueError(f"backend must be 'auto', 'scipy' or 'torch'; got {self.backend!r}")
 
     def fit(self, X, y=None):
         """Check ``X`` and compute ``freqs_``; ``y`` is ignored.
@@ -204,11 +213,39 @@ class STFT(_SignalTransformer):
         return self
 
     def _stft(self, X3):
+        backend = self.backend
+        if backend == "auto":
+            backend = "torch" if X3.dtype == np.float32 else "scipy"
+        if backend == "torch":
+            return self._torch_stft(X3)
         hop = self._hop()
         _, _, Z = scipy.signal.stft(X3, window=self.window, nperseg=self.n_fft,
                                     noverlap=self.n_fft - hop, detrend=False,
                                     return_onesided=True, boundary="even", padded=True, axis=-1)
         return Z[:, :, : len(self.freqs_)]
+
+    def _torch_stft(self, X3):
+        """torch.stft with scipy's conventions: even extension of n_fft // 2 samples, zero
+        padding to whole segments, ``"spectrum"`` scaling (divided by the window's sum)."""
+        import torch
+
+        n, n_channels, n_times = X3.shape
+        n_fft, hop, half = self.n_fft, self._hop(), self.n_fft // 2
+        with warnings.catch_warnings():  # read-only input (e.g. a memmap) is only read
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            x = torch.from_numpy(np.ascontiguousarray(X3))
+        x = x.reshape(n * n_channels, 1, n_times)
+        x = torch.nn.functional.pad(x, (half, half), mode="reflect")
+        extra = -(x.shape[-1] - n_fft) % hop
+        if extra:
+            x = torch.nn.functional.pad(x, (0, extra))
+        window = scipy.signal.get_window(self.window, n_fft)
+        window_t = torch.from_numpy((window / window.sum()).astype(X3.dtype))
+        with torch.no_grad():
+            Z = torch.stft(x[:, 0], n_fft, hop_length=hop, window=window_t, center=False,
+                           onesided=True, return_complex=True)
+        Z = Z[:, : len(self.freqs_)].numpy()
+        return Z.reshape(n, n_channels, *Z.shape[1:])
 
     def transform(self, X):
         """Spectrogram of every epoch and channel.

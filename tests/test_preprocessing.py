@@ -166,11 +166,27 @@ def test_stft_inverse_of_2d_and_of_cropped_band():
     np.testing.assert_allclose(back[:, 64:-64], X[:, 64:-64], atol=1e-3)
 
 
+@pytest.mark.parametrize("output", ["complex", "magnitude", "log-magnitude"])
+@pytest.mark.parametrize("n_times,n_fft,hop", [(512, 64, None), (300, 33, 7), (257, 16, 16)])
+def test_stft_backends_agree(output, n_times, n_fft, hop):
+    X = _epochs(n=3, n_times=n_times)
+    ref = STFT(n_fft=n_fft, hop_length=hop, output=output, backend="scipy").fit_transform(X)
+    np.testing.assert_allclose(
+        STFT(n_fft=n_fft, hop_length=hop, output=output, backend="torch").fit_transform(X), ref,
+        atol=1e-12)
+    auto32 = STFT(n_fft=n_fft, hop_length=hop, output=output).fit_transform(
+        X.astype(np.float32))  # torch backend
+    assert auto32.dtype == np.float32
+    np.testing.assert_allclose(auto32, ref, atol=1e-4, rtol=1e-4)
+
+
 def test_stft_magnitude_has_no_inverse_and_errors():
     assert not hasattr(STFT(), "inverse_transform")
     assert hasattr(STFT(output="complex"), "inverse_transform")
     with pytest.raises(ValueError, match="output"):
         STFT(output="power").fit(_epochs())
+    with pytest.raises(ValueError, match="backend"):
+        STFT(backend="cuda").fit(_epochs())
     with pytest.raises(ValueError, match="needs at least 64"):
         STFT(n_fft=64).fit(_epochs(n_times=32))
     with pytest.raises(ValueError, match="fmax"):
