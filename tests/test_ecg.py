@@ -1,0 +1,148 @@
+"""CDAE-BAM (network and estimator), per-record standardisation and the record-wise split."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sigest
+from sigest import metrics
+from sigest.estimators.ecg import (
+    ECG_NOISE_MIXTURE,
+    CDAEBAMDenoiser,
+    record_split,
+    standardize_records,
+)
+from sigest.models.cdae_bam import CDAEBAM, BatchAttention
+from sigest.noise import NoiseInjector
+
+
+# ------------------------------------------------------------------------------ the network
+@pytest.mark.parametrize("n_filters", [(4,), (4, 8), (8, 8, 16, 16, 16)])
+@pytest.mark.parametrize("shape", [(3, 1, 256), (2, 2, 256), (2, 1, 1), (2, 3, 37)])
+def test_cdae_bam_keeps_shape(n_filters, shape):
+    net = CDAEBAM(shape[1], shape[2], n_filters=n_filters, kernel_size=5)
+    assert net(torch.randn(*shape)).shape == shape
+
+
+def test_cdae_bam_depth_and_width_are_parameters():
+    shallow = CDAEBAM(1, 256, n_filters=(8, 8))
+    deep = CDAEBAM(1, 256, n_filters=(8, 8, 8, 8))
+    assert len(shallow.encoder) == 2 and len(deep.encoder) == 4
+    assert len(deep.decoder) == 4
+    assert shallow.encoder[0].conv.out_channels == 8
+
+
+def test_cdae_bam_channels_are_denoised_independently():
+    net = CDAEBAM(2, 64, n_filters=(4, 8)).eval()
+    x = torch.randn(3, 2, 64)
+    with torch.no_grad():
+        both = net(x)
+        moved = x.clone()
+        moved[:, 1] = torch.randn(3, 64)
+        assert torch.allclose(net(moved)[:, 0], both[:, 0], atol=1e-6)
+
+
+def test_batch_attention_reweights_feature_maps_in_0_1():
+    attention = BatchAttention(6, reduction=2)
+    x = torch.rand(4, 6, 32) + 0.5
+    weights = attention(x) / x
+    assert torch.all((weights > 0) & (weights < 1))
+    assert torch.allclose(weights, weights[..., :1].expand_as(weights))  # one weight per map
+
+
+# ---------------------------------------------------------------------------- the estimator
+def test_registered_with_seed_defaults():
+    den = sigest.get_estimator("cdae-bam")
+    assert isinstance(den, CDAEBAMDenoiser)
+    params = den.get_params()
+    assert params["noise"] == ECG_NOISE_MIXTURE
+    assert params["max_epochs"] == 50 and params["sfreq"] == 360.0
+    assert params["optimizer"] is torch.optim.Adam
+    assert params["criterion"] is torch.nn.MSELoss
+
+
+@pytest.mark.parametrize("shape", [(24, 256), (24, 2, 128)])
+def test_transform_keeps_rank_and_dtype(shape):
+    rng = np.random.default_rng(0)
+    clean = rng.standard_normal(shape).astype(np.float32)
+    den = CDAEBAMDenoiser(max_epochs=1, noise="white", module__n_filters=(4, 8),
+                          random_state=0).fit(clean)
+    out = den.transform(clean)
+    assert out.shape == clean.shape and out.dtype == np.float32
+    assert den.transform(clean.astype(np.float64)).dtype == np.float64
+
+
+def test_named_noise_is_power_snr_from_the_train_part():
+    X = np.random.default_rng(0).standard_normal((16, 64))
+    den = CDAEBAMDenoiser(max_epochs=1, noise="white", noise_snr_db=3.0,
+                          module__n_filters=(4,), random_state=0).fit(X)
+    assert den.noise_.split == "train" and den.noise_.snr_definition == "power"
+    noisy, clean = den.noisy_pairs(X)
+    assert metrics.snr(clean, noisy) == pytest.approx(3.0, abs=1e-6)
+
+
+def test_fit_on_real_ecg_raises_snr(shared_data, monkeypatch):
+    """A short fit on two MIT-BIH records denoises a third record by a clear margin."""
+    from sigest.datasets import load_mitbih
+
+    monkeypatch.setenv("SIGEST_DATA", str(shared_data))  # where the default noise finds NSTDB
+    X, _, groups = load_mitbih(records=["100", "101", "103"], path=shared_data)
+    X, _ = standardize_records(X, groups)
+    rng = np.random.default_rng(0)
+    train = rng.choice(np.flatnonzero(groups != "103"), 300, replace=False)
+    test = rng.choice(np.flatnonzero(groups == "103"), 100, replace=False)
+    den = CDAEBAMDenoiser(max_epochs=4, lr=3e-3, random_state=0).fit(X[train])
+    test_noise = NoiseInjector(ECG_NOISE_MIXTURE, snr_db=0.0, sfreq=360.0, split="test",
+                               snr_definition="power", data_path=shared_data, random_state=1)
+    noisy = test_noise.fit_transform(X[test])
+    gain = metrics.snr_improvement(X[test], den.transform(noisy), noisy)
+    assert gain > 1.5, f"SNR gain {gain:.2f} dB"
+
+
+def test_save_load_roundtrip(tmp_path):
+    X = np.random.default_rng(0).standard_normal((16, 64))
+    den = CDAEBAMDenoiser(max_epochs=1, noise="white", module__n_filters=(4, 8),
+                          random_state=0).fit(X)
+    den.save(tmp_path / "m.zip")
+    loaded = sigest.load(tmp_path / "m.zip")
+    np.testing.assert_allclose(loaded.transform(X), den.transform(X), atol=1e-6)
+
+
+# ----------------------------------------------------------------------- record-wise helpers
+def test_standardize_records_zscores_each_record():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(5, 3, (4, 10)), rng.normal(-1, 0.1, (6, 10))])
+    groups = np.array(["a"] * 4 + ["b"] * 6)
+    Xs, stats = standardize_records(X, groups)
+    for record in "ab":
+        assert Xs[groups == record].mean() == pytest.approx(0, abs=1e-12)
+        assert Xs[groups == record].std() == pytest.approx(1)
+    assert stats["a"][0] == pytest.approx(X[:4].mean())
+    with pytest.raises(ValueError, match="one entry per window"):
+        standardize_records(X, groups[:3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["100", "101", "102", "103", "104", "200", "233"]),
+                min_size=2, max_size=80), st.integers(0, 2**16))
+def test_record_split_never_leaks_a_record(groups, seed):
+    groups = np.array(groups)
+    n_records = len(np.unique(groups))
+    if n_records < 2:
+        with pytest.raises(ValueError, match="at least 2 records"):
+            record_split(groups)
+        return
+    n_test = 1 + seed % (n_records - 1)
+    train, test = record_split(groups, n_test=n_test, random_state=seed)
+    assert not set(groups[train]) & set(groups[test])
+    assert len(np.unique(groups[test])) == n_test
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(len(groups)))
+
+
+def test_record_split_checks_n_test():
+    with pytest.raises(ValueError, match="n_test"):
+        record_split(["a", "b", "c"], n_test=3)
+    train, test = record_split(["a", "a", "b", "c"], test_size=0.34, random_state=0)
+    assert len(set(np.array(["a", "a", "b", "c"])[test])) == 1
