@@ -120,7 +120,7 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
                     f"n_times={n_times}), but {owner} is expecting {np.prod(expected)} features "
                     f"as input (n_channels={expected[0]}, n_times={expected[1]})."
                 )
-        flat = X.reshape(n, n_channels * n_times) if n else X.reshape(0, -1)
+        flat = X.reshape(n, n_channels * n_times)
     else:
         flat, n_channels = X, 1
     kwargs = dict(dtype=dtype, ensure_all_finite=True)
