@@ -125,3 +125,20 @@ def test_short_epochs_are_handled():
     for den in (BandpassDenoiser(), WaveletDenoiser()):
         assert np.isfinite(den.fit_transform(X)).all()
     np.testing.assert_array_equal(WaveletDenoiser().fit_transform(X), X)  # no level fits
+
+
+def test_bandpass_notch_raises_snr_of_real_ecg(shared_data):
+    """The ECG baseline (0.5-40 Hz + 60 Hz notch at 360 Hz) on MIT-BIH record 100."""
+    from sigest.datasets import load_mitbih
+
+    clean, _, _ = load_mitbih(records=("100",), path=shared_data, window=1024)
+    clean = clean[:40] - clean[:40].mean(axis=1, keepdims=True)  # a high-pass removes DC
+    rng = np.random.default_rng(0)
+    t = np.arange(clean.shape[1]) / 360.0
+    noise = (np.sin(2 * np.pi * 60 * t + rng.uniform(0, 6, (40, 1)))
+             + 2 * np.sin(2 * np.pi * 0.2 * t + rng.uniform(0, 6, (40, 1))))
+    noisy = mix_at_snr(clean, noise, 0.0)
+    den = BandpassDenoiser(l_freq=0.5, h_freq=40.0, notch_freqs=60.0, sfreq=360.0).fit(noisy)
+    before = rrmse_temporal(clean, noisy)
+    after = rrmse_temporal(clean, den.transform(noisy))
+    assert after < 0.5 * before, (before, after)
