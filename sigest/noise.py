@@ -45,7 +45,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .plugins import hookimpl
-from .validation import check_sfreq, check_signals, restore_rank
+from .validation import check_sfreq, check_signals, is_mne_data, restore_rank
 
 #: Fraction of every noise pool used for training; the rest is the test part.
 TRAIN_FRACTION = 0.8
@@ -611,7 +611,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         A fixed SNR; a list of levels, one drawn at random per epoch; or a tuple ``(low,
         high)`` sampled uniformly per epoch (EEGdenoiseNet trains on ``(-7, 2)``).
     sfreq : float, optional
-        Sampling rate of the signals in Hz. Needed by every source but white and pink noise.
+        Sampling rate of the signals in Hz. Needed by every source but white and pink noise;
+        taken from an ``mne`` object given to :meth:`fit` when None.
     channels : "all", float, list of int, list of lists of int, or dict, default="all"
         Which channels are contaminated: all; a fraction of them (that many channels, at
         least one, drawn per epoch); a list of channel indices; or channel groups (a list of
@@ -641,6 +642,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         The fitted sources, with their cached pools.
     n_channels_in_ : int or None
         Channels of the data seen at ``fit`` (None when fitted without data).
+    sfreq_ : float or None
+        The sampling rate the pools were prepared at.
 
     Notes
     -----
@@ -688,6 +691,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         self
         """
         sfreq = None if self.sfreq is None else check_sfreq(self.sfreq)
+        if sfreq is None and is_mne_data(X):
+            sfreq = float(X.info["sfreq"])
         if X is not None:
             X3, _ = check_signals(X, sfreq=sfreq)
             self.n_channels_in_ = int(X3.shape[1])
@@ -704,6 +709,7 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         if not specs:
             raise ValueError("source must name at least one noise source; got ()")
         self.sources_ = [resolve_source(s, self.data_path).fit(sfreq, self.split) for s in specs]
+        self.sfreq_ = sfreq
         self.weights_ = _check_weights(self.weights, len(specs))
         self._groups = _channel_groups(self.channels, self.n_channels_in_)
         if self.n_groups is not None:
@@ -809,7 +815,7 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         X_noisy : ndarray of X's shape and float dtype
         """
         check_is_fitted(self, "sources_")
-        X3, rank = check_signals(X, sfreq=self.sfreq)
+        X3, rank = check_signals(X, sfreq=self.sfreq_)
         if getattr(self, "n_features_in_", None) is not None and (
                 X3.shape[1] * X3.shape[2] != self.n_features_in_):
             raise ValueError(f"X has {X3.shape[1] * X3.shape[2]} features, but NoiseInjector "

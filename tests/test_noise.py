@@ -403,6 +403,11 @@ def test_mne_epochs_input():
         epochs).shape == (3, 2, 256)
     with pytest.raises(ValueError, match="sfreq"):
         NoiseInjector(sfreq=100.0).fit(epochs)
+    noise = NoiseInjector("powerline").fit(epochs)  # sfreq from the Epochs
+    assert noise.sfreq_ == 256.0 and noise.sfreq is None
+    with pytest.raises(ValueError, match="sfreq"):
+        noise.transform(mne.EpochsArray(epochs.get_data(), mne.create_info(2, 200.0, "eeg"),
+                                        verbose=False))
 
 
 def test_make_noise():
