@@ -201,8 +201,18 @@ def get_estimator_class(name):
     return _lookup(estimator_entries(), name, "estimator").obj
 
 
-def get_estimator(name, **params):
+def get_estimator(name, pretrained=None, **params):
     """A new estimator registered under ``name``, with ``params`` set.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (``sigest list``).
+    pretrained : str, optional
+        The tag of weights shipped with sigest (``sigest.pretrained.available()``), e.g.
+        ``"eegdenoisenet-emg"``: the estimator comes back fitted with them.
+    **params
+        Parameters to set.
 
     Examples
     --------
@@ -211,6 +221,11 @@ def get_estimator(name, **params):
     >>> est.max_epochs
     2
     """
+    if pretrained is not None:
+        from .pretrained import load_pretrained
+
+        estimator = load_pretrained(name, pretrained)
+        return estimator.set_params(**params) if params else estimator
     return get_estimator_class(name)(**params)
 
 
