@@ -18,8 +18,11 @@ noise (``ma``, test half of the record) at 0 and -5 dB SNR, and selected models 
 second time with noise augmentation (NSTDB ``ma``, train half, SNR uniform in [-5, 5] dB).
 
 Full mode: 6 folds, 3000 training epochs per fold, 2500 test epochs per fold; freqcut 5 epochs
-(sequence 3), Chambon 15, AttnSleep 5, U-Sleep 3. About 60-80 min on one thread of a shared
-2-core machine (``--noise`` about as long again). ``--quick``: 2 folds, 600 training epochs,
+(sequence 3) at lr 2e-3 in a reduced configuration (dim 64, depth 2, 4 heads of 16, MLP 128),
+Chambon 15, AttnSleep 5, U-Sleep 3 at lr 1e-3; batch 32, AdamW/Adam. About 60-80 min on one
+thread of a lightly loaded 2-core machine, longer on a shared one (``--noise`` adds noise-
+augmented training of three models and doubles that); ``--part`` splits the models over
+parallel processes and ``--merge`` joins them. ``--quick``: 2 folds, 600 training epochs,
 1-2 epochs each, a few minutes.
 
 Usage::
@@ -43,7 +46,7 @@ _HERE = Path(__file__).resolve().parent
 STAGES = ("W", "N1", "N2", "N3", "REM")
 BANDS = ((0.5, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 12.0), (12.0, 16.0), (16.0, 30.0),
          (30.0, 49.0))
-FREQCUT_SMALL = {"module__dim": 64, "module__depth": 3, "module__heads": 4,
+FREQCUT_SMALL = {"module__dim": 64, "module__depth": 2, "module__heads": 4,
                  "module__dim_head": 16, "module__mlp_dim": 128, "module__context_depth": 1}
 
 
@@ -110,16 +113,16 @@ def make_network(name, budget, valid, seed, noise=None):
     from sigest.base import SignalDataset
 
     epochs = budget["epochs"]
-    common = dict(batch_size=32, random_state=seed, verbose=0, sfreq=100.0,
-                  class_weight="balanced", noise=noise,
+    common = dict(batch_size=32, iterator_train__shuffle=True, random_state=seed, verbose=0,
+                  sfreq=100.0, class_weight="balanced", noise=noise,
                   train_split=predefined_split(SignalDataset(*valid)),
                   callbacks=[("early_stopping", EarlyStopping(patience=3, load_best=True))])
     if name == "freqcut-sleep":
-        return sigest.get_estimator("freqcut-sleep", max_epochs=epochs["freqcut"], lr=1e-3,
+        return sigest.get_estimator("freqcut-sleep", max_epochs=epochs["freqcut"], lr=2e-3,
                                     **FREQCUT_SMALL, **common)
     if name == "freqcut-sleep-seq":
         return sigest.get_estimator("freqcut-sleep", n_context=1, context_stacked=True,
-                                    max_epochs=epochs["freqcut-seq"], lr=1e-3, **FREQCUT_SMALL,
+                                    max_epochs=epochs["freqcut-seq"], lr=2e-3, **FREQCUT_SMALL,
                                     **common)
     if name == "braindecode-sleepstagerchambon2018":
         return sigest.get_estimator(name, max_epochs=epochs["chambon"], lr=1e-3, **common)
@@ -300,7 +303,7 @@ def merge(n_parts, quick):
 
     parts = [json.loads((RESULTS / f"sleep_staging_part{i}{'_quick' if quick else ''}.json")
                         .read_text()) for i in range(1, n_parts + 1)]
-    results = Results("sleep_staging", data=parts[0]["data"], protocol=parts[0]["protocol"],
+    results = Results("sleep_staging", data=parts[0]["data"], protocol=parts[-1]["protocol"],
                       quick=quick,
                       notes="Merged from parts run in parallel, one thread each: "
                             + "; ".join(f"`{p['command']}` (git {p['git'][:10]}, {p['date']})"

@@ -89,6 +89,9 @@ class FreqCutSleepStager(SignalClassifier):
     train_split : None, float or callable, default=None
     sfreq : float, default=100.0
         Sampling rate of the raw epochs (Sleep-EDF's 100 Hz by default).
+    iterator_train__shuffle : bool, default=True
+        Shuffle the training epochs every epoch (skorch's default is not to; consecutive sleep
+        epochs share their stage, so unshuffled batches train badly).
     **kwargs
         Other parameters of :class:`sigest.base.SignalClassifier` (``noise``, ``random_state``,
         ``callbacks``, ``verbose``, ``device``, ``warm_start``) and skorch prefixed ones.
@@ -114,10 +117,11 @@ class FreqCutSleepStager(SignalClassifier):
 
     def __init__(self, module=FreqCutAttention, *, spectrogram_input=False, n_context=0,
                  context_stacked=False, class_weight="balanced", optimizer=torch.optim.AdamW,
-                 lr=5e-4, max_epochs=30, batch_size=64, train_split=None, sfreq=100.0, **kwargs):
+                 lr=5e-4, max_epochs=30, batch_size=64, train_split=None, sfreq=100.0,
+                 iterator_train__shuffle=True, **kwargs):
         super().__init__(module, class_weight=class_weight, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
-                         sfreq=sfreq, **kwargs)
+                         sfreq=sfreq, iterator_train__shuffle=iterator_train__shuffle, **kwargs)
         self.spectrogram_input = spectrogram_input
         self.n_context = n_context
         self.context_stacked = context_stacked

@@ -92,6 +92,8 @@ class BraindecodeClassifier(SignalClassifier):
     pad_times : int or None, default=None
         Zero-pad shorter epochs at the end to this many samples before the network (for
         networks whose receptive field is longer than the epochs; off by default).
+    iterator_train__shuffle : bool, default=True
+        Shuffle the training epochs every epoch (skorch's own default is not to).
     **kwargs
         Parameters of :class:`sigest.base.SignalClassifier` (``lr``, ``max_epochs``,
         ``batch_size``, ``sfreq``, ``class_weight``, ``random_state``, ...) and skorch prefixed
@@ -107,8 +109,8 @@ class BraindecodeClassifier(SignalClassifier):
     (4,)
     """
 
-    def __init__(self, module=None, *, pad_times=None, **kwargs):
-        super().__init__(module, **kwargs)
+    def __init__(self, module=None, *, pad_times=None, iterator_train__shuffle=True, **kwargs):
+        super().__init__(module, iterator_train__shuffle=iterator_train__shuffle, **kwargs)
         self.pad_times = pad_times
 
     def _check_X(self, X, *, reset):
