@@ -51,26 +51,28 @@ SPLIT_SEED = 0
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
-        epilog="Full mode: 3 seeds; CDAE-BAM 50 epochs on 250 windows per training record "
-               "(2500 windows, new noise every epoch); BG-Attention 4 epochs on 1000 windows; "
-               "100 test windows per test record per condition. About 45-60 min on one thread "
-               "of a shared 2-core machine. --quick: 1 seed, 4 epochs, a few minutes.")
+        epilog="Full mode: 3 seeds; CDAE-BAM 50 epochs on 100 windows per training record "
+               "(1000 windows, new noise every epoch); BG-Attention 3 epochs on 500 windows; "
+               "60 test windows per test record per condition. About 50-60 min on one thread "
+               "of a 2-core machine shared by ~8 jobs (~10 min on a free core). Results and "
+               "means are rewritten after every model and seed. --quick: 1 seed, 4 epochs, "
+               "a few minutes.")
     parser.add_argument("--quick", action="store_true", help="smoke run in a few minutes")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (3; quick 1)")
     parser.add_argument("--epochs", type=int, default=None, help="CDAE-BAM epochs (50; quick 4)")
     parser.add_argument("--train-windows", type=int, default=None,
-                        help="training windows per training record (250; quick 60)")
+                        help="training windows per training record (100; quick 60)")
     parser.add_argument("--test-windows", type=int, default=None,
-                        help="test windows per test record and condition (100; quick 40)")
+                        help="test windows per test record and condition (60; quick 40)")
     parser.add_argument("--bg-epochs", type=int, default=None,
-                        help="BG-Attention epochs (4; quick 1)")
+                        help="BG-Attention epochs (3; quick 1)")
     parser.add_argument("--bg-windows", type=int, default=None,
-                        help="BG-Attention training windows (1000; quick 200)")
+                        help="BG-Attention training windows (500; quick 200)")
     parser.add_argument("--skip-bg", action="store_true", help="leave BG-Attention out")
     args = parser.parse_args(argv)
     quick = args.quick
-    defaults = {"seeds": (1, 3), "epochs": (4, 50), "train_windows": (60, 250),
-                "test_windows": (40, 100), "bg_epochs": (1, 4), "bg_windows": (200, 1000)}
+    defaults = {"seeds": (1, 3), "epochs": (4, 50), "train_windows": (60, 100),
+                "test_windows": (40, 60), "bg_epochs": (1, 3), "bg_windows": (200, 500)}
     for key, (q, full) in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, q if quick else full)
@@ -280,15 +282,22 @@ def main(argv=None):
                   f"{realtime:.0f}x real time ({time.perf_counter() - started:.0f}s)", flush=True)
             if name == "cdae-bam" and seed == 0:
                 saved = save_and_reload(model, X, groups, test_records, seed)
-            results.write()
+            write(results, keys, saved, started, final=False)
         figure(clean_test, conditions, last_denoised,
                RESULTS / f"ecg_denoising{'_quick' if args.quick else ''}_beats.png")
+    print(write(results, keys, saved, started, final=True), flush=True)
 
+
+def write(results, keys, saved, started, *, final):
+    """Write the rows with means over the seeds done so far (kept in the rows only when final)."""
+    n_rows = len(results.rows)
     results.add_mean_rows(keys, METRICS + ("realtime_factor", "fit_seconds"))
     mean_rows = [r for r in results.rows if r.get("seed") == "mean"]
-    extra = summary(mean_rows, saved, time.perf_counter() - started)
+    extra = summary(mean_rows, saved, time.perf_counter() - started, final)
     results.write(extra_md=extra)
-    print(extra, flush=True)
+    if not final:
+        del results.rows[n_rows:]
+    return extra
 
 
 def save_and_reload(model, X, groups, test_records, seed):
@@ -305,17 +314,18 @@ def save_and_reload(model, X, groups, test_records, seed):
     return {"record": record, "n_windows": len(clean), "identical_to_trained": same, **out}
 
 
-def summary(mean_rows, saved, seconds):
-    lines = ["", "## Mean over seeds, by condition", ""]
+def summary(mean_rows, saved, seconds, final=True):
+    state = "" if final else " (PARTIAL: run still in progress; n = seeds done)"
+    lines = ["", f"## Mean over seeds, by condition{state}", ""]
     table = [r for r in mean_rows if r.get("noise") != "speed"]
     table.sort(key=lambda r: (r["protocol"] != "seed-mixture", r["noise"], r["snr_db"],
                               -r.get("snr_improvement_db", 0)))
-    cols = ["noise", "protocol", "snr_db", "model", "snr_in_db", "snr", "snr", "snr_improvement_db",
-            "snr_improvement_db_std", "rmse", "prd", "cc"]
+    cols = ["noise", "protocol", "snr_db", "model", "n", "snr_in_db", "snr", "snr_std",
+            "snr_improvement_db", "snr_improvement_db_std", "rmse", "prd", "cc"]
     lines.append(markdown_table(table, list(dict.fromkeys(cols))))
     lines += ["", "## Inference speed (one thread; seconds of ECG per second of compute)", ""]
     lines.append(markdown_table([r for r in mean_rows if r.get("noise") == "speed"],
-                                ["model", "realtime_factor", "realtime_factor_std"]))
+                                ["model", "n", "realtime_factor", "realtime_factor_std"]))
     if saved:
         lines += ["", "## Saved model", "",
                   f"`ecg_denoising_cdae-bam_model.zip` (seed 0) loaded with `sigest.load` and "
