@@ -55,21 +55,23 @@ def budgets(quick):
                                      "denoiser": 2}},
                 "motor": {"folds": ("R03", "S003"),
                           "epochs": {"ts-stdn": 3, "eegnet": 5, "shallow": 5}}}
-    return {"sleep": {"folds": 3, "n_train": 1500, "n_valid": 400, "n_test": 1500,
-                      "epochs": {"ts-stdn": 15, "freqcut-sleep": 8, "chambon": 15,
-                                 "denoiser": 15}},
-            "motor": {"folds": ("R03", "R07", "R11", "S003"),
-                      "epochs": {"ts-stdn": 30, "eegnet": 60, "shallow": 60}}}
+    return {"sleep": {"folds": 3, "n_train": 800, "n_valid": 250, "n_test": 800,
+                      "epochs": {"ts-stdn": 8, "freqcut-sleep": 6, "chambon": 15,
+                                 "denoiser": 10}},
+            "motor": {"folds": ("R03", "S003", "R07", "R11"),
+                      "epochs": {"ts-stdn": 15, "eegnet": 30, "shallow": 30}}}
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Full mode: sleep 3 subject-wise folds, 1500 training / 400 validation / 1500 "
-               "test epochs per fold, at most 15 (ts-stdn), 8 (freqcut), 15 (chambon, "
-               "denoiser) epochs with early stopping (patience 3); motor 4 folds, 30 (ts-stdn) "
-               "/ 60 (EEGNet, ShallowFBCSPNet) epochs. About 60 min per task on one thread of "
-               "a shared 2-core machine (measured: see the .md). --quick: minutes.")
+        epilog="Full mode: sleep 3 subject-wise folds, 800 training / 250 validation / 800 "
+               "test epochs per fold, at most 8 (ts-stdn), 6 (freqcut), 15 (chambon), 10 "
+               "(denoiser) epochs, early stopping with patience 3 on the validation subject; "
+               "motor 4 folds (R03 out, S001->S003, R07 out, R11 out), 15 (ts-stdn) / 30 "
+               "(EEGNet, ShallowFBCSPNet) epochs. About 15 CPU-minutes per task (one thread); "
+               "on a machine shared by many jobs, hours of wall time: results are written after "
+               "every model, and --merge works on partial files. --quick: minutes.")
     parser.add_argument("--quick", action="store_true", help="smoke run (minutes)")
     parser.add_argument("--task", choices=("sleep", "motor"), default=None,
                         help="run one task and write robust_classification_<task>[_quick]")
