@@ -379,6 +379,58 @@ def summary_md(means):
     return "\n".join(lines)
 
 
+def findings_md(rows, means):
+    """Statements computed from the measured rows: robustness ranking and what the data allow."""
+    from scipy.stats import binom
+
+    lines = ["## What the measurements say (computed from the rows above)", ""]
+    for task, metric in (("sleep", "macro_f1"), ("motor", "accuracy")):
+        cells = {}
+        for r in means:
+            if r["task"] == task:
+                cells.setdefault((r["model"], r["augmentation"]), {})[r["snr_db"]] = r[metric]
+        full = {k: v for k, v in cells.items() if "clean" in v and -8.0 in v}
+        if not full:
+            continue
+        # a model that learnt nothing loses nothing: rank only models that learnt something
+        # (sleep: clean macro-F1 below half the best model's; motor: clean accuracy <= 0.55)
+        floor = max(v["clean"] for v in full.values()) / 2 if task == "sleep" else 0.55
+        trivial = sorted(f"{m} ({a})" for (m, a), v in full.items() if v["clean"] <= floor)
+        full = {k: v for k, v in full.items() if v["clean"] > floor}
+        if not full:
+            lines.append(f"- {task}: no model learnt anything on clean data; nothing to rank.")
+            continue
+        folds = sorted({str(r["fold"]) for r in rows if r["task"] == task})
+        drop = min(full, key=lambda k: full[k]["clean"] - full[k][-8.0])
+        best = max(full, key=lambda k: full[k][-8.0])
+        lines.append(
+            f"- {task} ({len(folds)} fold(s) measured): smallest {metric} loss from clean to "
+            f"-8 dB: {drop[0]} ({drop[1]}), {full[drop]['clean'] - full[drop][-8.0]:+.3f}; "
+            f"best at -8 dB: {best[0]} ({best[1]}), {full[best][-8.0]:.3f}. ts-stdn is "
+            f"{'' if drop[0] == 'ts-stdn' else 'not '}the most robust and "
+            f"{'' if best[0] == 'ts-stdn' else 'not '}the best at -8 dB here."
+            + (f" Left out of this ranking (clean {metric} at chance level): "
+               f"{', '.join(trivial)}." if trivial else ""))
+    motor_tests = sorted({r["n_test"] for r in rows if r["task"] == "motor"})
+    motor_folds = sorted({r["split"] for r in rows if r["task"] == "motor"})
+    if motor_tests:
+        n = motor_tests[0]
+        threshold = (binom.ppf(0.95, n, 0.5) + 1) / n
+        lines += ["", (
+            f"The motor task has only {n} test trials per fold (about 30-45 training trials), "
+            f"so one trial moves accuracy by {1 / n:.3f}; a single fold's accuracy must reach "
+            f"{threshold:.3f} to differ from chance (one-sided binomial test, p < 0.05), and "
+            "differences of a few trials between models or between noise levels are within "
+            f"chance variation. With {len(motor_folds)} fold(s) ({'; '.join(motor_folds)}), all "
+            "from one or two people, the fold spread is a rough, not an independent, error "
+            "estimate. The motor numbers can show "
+            "a model that collapses to chance under noise, or one far above chance; they cannot "
+            "rank models that differ by less than about 0.1, and they say nothing about "
+            "subjects other than S001 and S003. The sleep task (hundreds of test epochs per "
+            "fold, different subjects in every fold) is the one that can rank models.")]
+    return "\n".join(lines) + "\n"
+
+
 def figure(means, stem):
     import matplotlib
 
@@ -420,12 +472,12 @@ def merge(quick, notes=""):
             parts.append(f"`{payload['command']}` (git {payload['git'][:10]}, "
                          f"{payload['date']})")
     results = Results(NAME, data=DATA_MD, protocol=PROTOCOL, quick=quick, notes=notes)
-    results.rows = rows
+    results.rows = list(rows)
     means = mean_rows(rows)
     results.rows += means
     figure(means, results.stem)
     extra = ("\n" + "Merged from: " + "; ".join(parts) + "\n\n" + summary_md(means)
-             + f"\nFigure: `{results.stem}_snr.png`.\n")
+             + f"\nFigure: `{results.stem}_snr.png`.\n\n" + findings_md(rows, means))
     results.write(table_keys=None, extra_md=extra)
     return results
 
