@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -90,7 +91,7 @@ def train_noise(sfreq, **channel_kwargs):
     from sigest.noise import NoiseInjector
 
     return NoiseInjector("nstdb-ma", snr_db=TRAIN_SNR, sfreq=sfreq, split="train",
-                         **channel_kwargs)
+                         data_path=data_dir(), **channel_kwargs)
 
 
 def test_sets(X, sfreq, seed, **channel_kwargs):
@@ -100,7 +101,8 @@ def test_sets(X, sfreq, seed, **channel_kwargs):
     sets = {None: X}
     for k, snr in enumerate(SNRS):
         injector = NoiseInjector("nstdb-ma", snr_db=snr, sfreq=sfreq, split="test",
-                                 random_state=seed * 100 + k, **channel_kwargs)
+                                 data_path=data_dir(), random_state=seed * 100 + k,
+                                 **channel_kwargs)
         sets[snr] = injector.fit(X).transform(X).astype(np.float32)
     return sets
 
@@ -505,6 +507,7 @@ def main(argv=None):
     budget = budgets(args.quick)
     if args.data is None:
         args.data = data_dir()
+    os.environ["SIGEST_DATA"] = str(args.data)  # the noise pools read the same folder
     tasks = (args.task,) if args.task else ("sleep", "motor")
     for task in tasks:
         names = [m for m in (SLEEP_MODELS if task == "sleep" else MOTOR_MODELS)
