@@ -1,0 +1,54 @@
+"""Sphinx configuration of sigest's documentation."""
+
+import os
+from pathlib import Path
+
+import sigest
+
+project = "sigest"
+author = "sigest developers"
+copyright = "2026, sigest developers"
+version = release = sigest.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "numpydoc",
+    "myst_parser",
+    "sphinx_gallery.gen_gallery",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
+                    "auto_examples/*.pickle", "auto_examples/*.codeobj.json"]
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()
+myst_heading_anchors = 3
+suppress_warnings = ["myst.header"]
+intersphinx_mapping = {}
+
+data_dir = Path(__file__).resolve().parents[2] / "shared" / "data"
+os.environ.setdefault("SIGEST_DATA", str(data_dir))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+    "image_scrapers": ("matplotlib",),
+    "abort_on_example_error": True,
+    "show_memory": False,
+}
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"sigest {version}"
+html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
+html_static_path = []
