@@ -1,0 +1,686 @@
+"""Denoise whole recordings (EDF, BDF, FIF, WFDB) with a fitted denoiser, and the matching CLI.
+
+A fitted denoiser works on epochs of ``n_times_in_`` samples. A recording is longer, so
+:func:`denoise_array` cuts every channel into windows of that length with a hop of half a
+window, weights each window with a periodic Hann window (whose copies shifted by half a window
+sum to one), denoises the batch of windows and adds them back (overlap-add). The signal is
+padded by reflection at both ends, so every sample is covered by two windows and there are no
+seams at window borders: an identity denoiser returns its input exactly.
+
+Units: ``mne`` holds signals in volts (WFDB records are converted from their physical units
+to volts when read). Each window's mean is removed before denoising and added back after it,
+and sigest's denoisers divide every window by its standard deviation (``epoch_scaling="std"``)
+and restore it on output, so the units of the recording do not matter to the network.
+The recording is resampled to the denoiser's sampling rate and back when they differ, and this
+is announced on stderr; it never happens silently.
+
+The command line (``sigest denoise``, ``sigest fit``, ``sigest evaluate``, ``sigest plot``) is
+registered by :func:`register_commands`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+#: Extensions read with mne.
+MNE_EXTENSIONS = (".edf", ".bdf", ".fif", ".fif.gz")
+#: Extensions written.
+OUTPUT_EXTENSIONS = (".fif", ".fif.gz", ".edf")
+
+_UNIT_TO_VOLT = {"v": 1.0, "mv": 1e-3, "uv": 1e-6, "µv": 1e-6, "μv": 1e-6, "nv": 1e-9}
+_DATA_TYPES = ("eeg", "ecg", "emg", "eog", "seeg", "ecog", "dbs", "misc", "bio", "resp")
+
+
+def _say(message, quiet=False):
+    if not quiet:
+        print(message, file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------ overlap-add
+def hann_periodic(n_times):
+    """Periodic Hann window: its copies shifted by ``n_times / 2`` sum to one.
+
+    Parameters
+    ----------
+    n_times : int
+
+    Returns
+    -------
+    window : ndarray of shape (n_times,)
+
+    Examples
+    --------
+    >>> w = hann_periodic(8)
+    >>> bool(np.allclose(w[:4] + w[4:], 1.0))
+    True
+    """
+    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_times) / n_times)
+
+
+def _windows_of(data, n_times, hop):
+    """Padded data and the start index of every window; every sample is under two windows."""
+    n_samples = data.shape[-1]
+    left = hop
+    n_windows = max(int(np.ceil((n_samples + left) / hop)), 2)
+    right = (n_windows - 1) * hop + n_times - n_samples - left
+    mode = "reflect" if n_samples > 1 else "edge"
+    padded = np.pad(data, [(0, 0)] * (data.ndim - 1) + [(left, right)], mode=mode)
+    return padded, left, np.arange(n_windows) * hop
+
+
+def denoise_array(estimator, data, sfreq=None, *, batch_size=1024, center=True, progress=False,
+                  quiet=True):
+    """Denoise continuous signals with a fitted denoiser by windowed overlap-add.
+
+    Parameters
+    ----------
+    estimator : fitted sigest denoiser
+        Anything with ``transform`` and a fitted ``n_times_in_`` (and ``n_channels_in_``).
+        Single-channel models run on each channel; a model fitted on ``C`` channels needs
+        ``data`` with exactly ``C`` channels.
+    data : array-like of shape (n_channels, n_samples) or (n_samples,)
+        The recording, in any units.
+    sfreq : float, optional
+        The recording's sampling rate. When it differs from the model's (``sfreq_``, else
+        ``sfreq``), the signals are resampled to the model's rate, denoised and resampled back
+        (announced on stderr unless ``quiet``).
+    batch_size : int, default=1024
+        Windows per call to ``transform``.
+    center : bool, default=True
+        Remove each window's mean before denoising and add it back after: offsets pass through
+        unchanged and the network sees zero-mean windows, as in training.
+    progress : bool, default=False
+        Show a tqdm progress bar over the batches.
+    quiet : bool, default=True
+        Do not announce resampling on stderr.
+
+    Returns
+    -------
+    denoised : ndarray of ``data``'s shape, float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> identity = FunctionTransformer().fit(np.zeros((1, 64)))
+    >>> identity.n_times_in_ = 64
+    >>> x = np.random.default_rng(0).standard_normal((2, 1000))
+    >>> bool(np.allclose(denoise_array(identity, x), x))
+    True
+    """
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim not in (1, 2):
+        raise ValueError(f"data must be (n_channels, n_samples) or (n_samples,); got shape "
+                         f"{data.shape}")
+    squeeze = data.ndim == 1
+    data = np.atleast_2d(data)
+    if not np.all(np.isfinite(data)):
+        raise ValueError("data contains NaN or infinite values; the recording cannot be denoised "
+                         "as it is (interpolate or drop the bad segments first)")
+    n_times = getattr(estimator, "n_times_in_", None)
+    if n_times is None:
+        raise ValueError(f"{type(estimator).__name__} is not a fitted denoiser (no n_times_in_); "
+                         "fit it or load a saved model first")
+    n_times = int(n_times)
+    model_sfreq = model_sfreq_of(estimator)
+    resample = sfreq is not None and model_sfreq is not None and not np.isclose(sfreq, model_sfreq)
+    if resample:
+        import mne
+
+        _say(f"sigest: resampling {sfreq:g} Hz -> {model_sfreq:g} Hz (the model's rate) for "
+             f"denoising, and back to {sfreq:g} Hz", quiet)
+        work = mne.filter.resample(data, up=model_sfreq, down=sfreq, npad="auto", verbose=False)
+    else:
+        work = data
+    out = _overlap_add(estimator, work, n_times, batch_size=batch_size, center=center,
+                       progress=progress)
+    if resample:
+        out = mne.filter.resample(out, up=sfreq, down=model_sfreq, npad="auto", verbose=False)
+        out = _fit_length(out, data.shape[-1])
+    return out[0] if squeeze else out
+
+
+def _fit_length(x, n):
+    if x.shape[-1] >= n:
+        return x[..., :n]
+    return np.pad(x, [(0, 0), (0, n - x.shape[-1])], mode="edge")
+
+
+def _overlap_add(estimator, data, n_times, *, batch_size, center, progress):
+    n_channels, n_samples = data.shape
+    if n_samples < 2:
+        raise ValueError(f"a recording needs at least 2 samples; got {n_samples}")
+    model_channels = int(getattr(estimator, "n_channels_in_", 1) or 1)
+    if model_channels not in (1, n_channels):
+        raise ValueError(f"the model was fitted on {model_channels} channels; the data has "
+                         f"{n_channels}. Pick {model_channels} channels (--channels) or use a "
+                         "single-channel model")
+    hop = max(n_times // 2, 1)
+    padded, left, starts = _windows_of(data, n_times, hop)
+    window = hann_periodic(n_times) if n_times >= 2 else np.ones(1)
+    # (n_windows, n_channels, n_times) views, then a batch the model accepts.
+    segments = np.lib.stride_tricks.sliding_window_view(padded, n_times, axis=-1)[:, starts]
+    segments = segments.transpose(1, 0, 2)
+    if model_channels == 1:
+        batch = segments.reshape(-1, 1, n_times)
+    else:
+        batch = segments
+    batch = np.ascontiguousarray(batch, dtype=np.float32)
+    means = batch.mean(axis=-1, keepdims=True) if center else 0.0
+    if center:
+        batch -= means
+    outputs = np.empty(batch.shape, dtype=np.float64)
+    chunks = range(0, len(batch), batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        chunks = tqdm(chunks, desc="denoising", unit="batch", file=sys.stderr)
+    for start in chunks:
+        outputs[start:start + batch_size] = _transform3(estimator, batch[start:start + batch_size])
+    if center:
+        outputs += means
+    outputs = outputs.reshape(segments.shape) * window
+    total = np.zeros(padded.shape)
+    weight = np.zeros(padded.shape[-1])
+    for i, start in enumerate(starts):
+        total[:, start:start + n_times] += outputs[i]
+        weight[start:start + n_times] += window
+    # The weights are one wherever two windows overlap; dividing also makes odd lengths exact.
+    return total[:, left:left + n_samples] / weight[left:left + n_samples]
+
+
+def _transform3(estimator, X3):
+    """``estimator.transform`` on (n, C, T), accepting estimators that want 2-D input."""
+    try:
+        out = estimator.transform(X3)
+    except ValueError:
+        if X3.shape[1] != 1:
+            raise
+        out = estimator.transform(X3[:, 0])
+    return np.asarray(out, dtype=np.float64).reshape(X3.shape)
+
+
+def model_sfreq_of(estimator):
+    """The sampling rate a denoiser was trained at (``sfreq_``, else ``sfreq``), or None."""
+    for attr in ("sfreq_", "sfreq"):
+        value = getattr(estimator, attr, None)
+        if value is not None:
+            return float(value)
+    return None
+
+
+# ---------------------------------------------------------------------------- reading/writing
+def _is_wfdb(path):
+    path = Path(path)
+    if path.suffix.lower() in (".hea", ".dat"):
+        return True
+    return path.suffix == "" and path.with_suffix(".hea").exists()
+
+
+def read_recording(path, *, quiet=True):
+    """Read an EDF, BDF or FIF file (via mne) or a WFDB record (via wfdb) as an ``mne.io.Raw``.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.edf``, ``.bdf``, ``.fif``/``.fif.gz``, or a WFDB record: its ``.hea`` file, its
+        ``.dat`` file or the record path without extension. WFDB signals are converted from
+        their physical units to volts (mne's convention); a WFDB annotation file ``.atr`` next
+        to the record becomes the recording's annotations.
+    quiet : bool, default=True
+
+    Returns
+    -------
+    raw : mne.io.Raw
+        Loaded in memory.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ValueError
+        When the format is unknown or the file cannot be read.
+    """
+    import mne
+
+    path = Path(path)
+    if _is_wfdb(path):
+        return _read_wfdb(path.with_suffix("") if path.suffix else path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    name = path.name.lower()
+    if not name.endswith(MNE_EXTENSIONS):
+        raise ValueError(f"unknown recording format {path.suffix!r} for {path}; expected one of "
+                         f"{', '.join(MNE_EXTENSIONS)} or a WFDB record (.hea)")
+    try:
+        return mne.io.read_raw(path, preload=True, verbose="error")
+    except Exception as exc:  # mne raises many types for corrupt files
+        raise ValueError(f"cannot read {path} as {path.suffix.lstrip('.').upper()}: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def _read_wfdb(record):
+    import mne
+    import wfdb
+
+    if not record.with_suffix(".hea").exists():
+        raise FileNotFoundError(f"no such WFDB record: {record}.hea")
+    try:
+        rec = wfdb.rdrecord(str(record))
+    except Exception as exc:
+        raise ValueError(f"cannot read WFDB record {record}: {type(exc).__name__}: {exc}") from exc
+    if rec.p_signal is None:
+        raise ValueError(f"WFDB record {record} has no physical signal")
+    units = [u or "" for u in (rec.units or [""] * rec.n_sig)]
+    factors = np.array([_UNIT_TO_VOLT.get(u.strip().lower(), 1.0) for u in units])
+    data = np.nan_to_num(rec.p_signal.T.astype(np.float64)) * factors[:, None]
+    types = [_wfdb_channel_type(name) for name in rec.sig_name]
+    info = mne.create_info(list(rec.sig_name), float(rec.fs), types)
+    raw = mne.io.RawArray(data, info, verbose="error")
+    # Keep the record's own units for writing back and for the user.
+    raw._orig_units = dict(zip(rec.sig_name, units))
+    annotation_file = record.with_suffix(".atr")
+    if annotation_file.exists():
+        ann = wfdb.rdann(str(record), "atr")
+        raw.set_annotations(mne.Annotations(
+            onset=np.asarray(ann.sample) / float(rec.fs), duration=0.0,
+            description=[str(s) for s in ann.symbol]))
+    return raw
+
+
+def _wfdb_channel_type(name):
+    upper = name.upper()
+    if any(k in upper for k in ("EEG", "FP", "FZ", "CZ", "PZ", "OZ")):
+        return "eeg"
+    if "EMG" in upper:
+        return "emg"
+    if "EOG" in upper:
+        return "eog"
+    return "ecg"
+
+
+def data_channels(raw):
+    """Names of the channels that hold signals (not stimulus or annotation channels)."""
+    import mne
+
+    picks = mne.pick_types(raw.info, meg=False, eeg=True, ecg=True, emg=True, eog=True,
+                           seeg=True, ecog=True, dbs=True, misc=True, bio=True, resp=True,
+                           exclude=[])
+    return [raw.ch_names[i] for i in picks]
+
+
+def pick_channels(raw, channels=None):
+    """The channel names to denoise; every name in ``channels`` must exist."""
+    available = data_channels(raw)
+    if not channels:
+        if not available:
+            raise ValueError("the recording has no signal channels to denoise")
+        return available
+    missing = [c for c in channels if c not in raw.ch_names]
+    if missing:
+        raise ValueError(f"channel(s) {', '.join(missing)} not in the recording; it has: "
+                         f"{', '.join(raw.ch_names)}")
+    return list(channels)
+
+
+def write_recording(raw, path, *, overwrite=True):
+    """Write ``raw`` to FIF or EDF, keeping channel names, units and annotations.
+
+    Parameters
+    ----------
+    raw : mne.io.Raw
+    path : str or Path
+        ``.fif`` / ``.fif.gz`` (mne's format; the file name should end in ``raw.fif`` or
+        ``_eeg.fif`` to keep mne's naming convention quiet) or ``.edf`` (EDF+, through
+        :func:`mne.export.export_raw`, which needs the ``edfio`` package).
+    overwrite : bool, default=True
+
+    Returns
+    -------
+    path : Path
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if not name.endswith(OUTPUT_EXTENSIONS):
+        raise ValueError(f"unknown output format {path.suffix!r} for {path}; expected one of "
+                         f"{', '.join(OUTPUT_EXTENSIONS)}")
+    if name.endswith(".edf"):
+        import mne
+
+        try:
+            import edfio  # noqa: F401
+        except ImportError as exc:
+            raise ValueError("writing EDF needs the 'edfio' package (pip install edfio); or "
+                             "write FIF instead") from exc
+        units = _edf_units(raw)
+        mne.export.export_raw(path, raw, fmt="edf", physical_range="channelwise",
+                              overwrite=overwrite, verbose="error", **units)
+    else:
+        raw.save(path, overwrite=overwrite, verbose="error")
+    return path
+
+
+def _edf_units(raw):
+    """EDF export units: mne's export takes one unit; per channel units are kept by scaling."""
+    import inspect
+
+    import mne
+
+    params = inspect.signature(mne.export.export_raw).parameters
+    orig = getattr(raw, "_orig_units", None) or {}
+    if "units" in params and orig:
+        units = {ch: u for ch, u in orig.items() if ch in raw.ch_names and u}
+        return {"units": units} if units else {}
+    return {}
+
+
+# --------------------------------------------------------------------------------- pipeline
+def load_denoiser(model=None, weights=None):
+    """A fitted denoiser from a saved file (``--weights``) or shipped weights.
+
+    Parameters
+    ----------
+    model : str, optional
+        A registered estimator name. With ``weights`` None it must name shipped weights,
+        ``"NAME:TAG"`` or ``"NAME"`` (the first shipped tag of that estimator).
+    weights : str or Path, optional
+        A file written by ``save()``.
+
+    Returns
+    -------
+    estimator
+    """
+    from .persistence import load
+
+    if weights is not None:
+        if not Path(weights).exists():
+            raise FileNotFoundError(f"no such weights file: {weights}")
+        estimator = load(weights)
+        if model is not None and ":" not in model:
+            from .plugins import get_estimator_class
+
+            cls = get_estimator_class(model)
+            if not isinstance(estimator, cls):
+                raise ValueError(f"{weights} holds a {type(estimator).__name__}, not a {model} "
+                                 f"({cls.__name__})")
+        return estimator
+    if model is None:
+        raise ValueError("give --model NAME[:TAG] (shipped weights) or --weights FILE")
+    from .pretrained import available, load_pretrained
+
+    name, _, tag = model.partition(":")
+    if not tag:
+        tags = [t for n, t in available() if n == name]
+        if not tags:
+            raise ValueError(f"no shipped weights for {name!r}; pass --weights FILE (from "
+                             f"'sigest fit') or one of: "
+                             f"{', '.join(f'{n}:{t}' for n, t in available())}")
+        tag = tags[0]
+    return load_pretrained(name, tag)
+
+
+def denoise_recording(input_path, output_path=None, *, model=None, weights=None, channels=None,
+                      estimator=None, progress=False, quiet=True):
+    """Read a recording, denoise its channels by overlap-add and (optionally) write it.
+
+    Parameters
+    ----------
+    input_path : str or Path
+        EDF, BDF, FIF or WFDB (see :func:`read_recording`).
+    output_path : str or Path, optional
+        ``.fif`` or ``.edf``; None returns the result without writing.
+    model, weights : str, optional
+        See :func:`load_denoiser`; ignored when ``estimator`` is given.
+    channels : list of str, optional
+        Channels to denoise (default: every signal channel); the others are copied unchanged.
+    estimator : fitted denoiser, optional
+    progress : bool, default=False
+    quiet : bool, default=True
+
+    Returns
+    -------
+    raw_in : mne.io.Raw
+        The recording as read.
+    raw_out : mne.io.Raw
+        The denoised copy (same channels, sampling rate, units and annotations).
+
+    Examples
+    --------
+    >>> from sigest.recordings import denoise_recording  # doctest: +SKIP
+    >>> raw, clean = denoise_recording("S001R03.edf", "S001R03_denoised.edf",
+    ...                                model="fcnn:eegdenoisenet-emg")  # doctest: +SKIP
+    """
+    raw = read_recording(input_path, quiet=quiet)
+    picks = pick_channels(raw, channels)
+    if estimator is None:
+        estimator = load_denoiser(model, weights)
+    sfreq = float(raw.info["sfreq"])
+    data = raw.get_data(picks=picks)
+    denoised = denoise_array(estimator, data, sfreq, progress=progress, quiet=quiet)
+    out = raw.copy()
+    out._data[[raw.ch_names.index(c) for c in picks]] = denoised
+    if output_path is not None:
+        write_recording(out, output_path)
+    return raw, out
+
+
+# -------------------------------------------------------------------------------------- CLI
+def _rrmse(reference, estimate):
+    from .metrics import rrmse_temporal
+
+    return float(rrmse_temporal(reference, estimate))
+
+
+def cmd_denoise(args):
+    estimator = load_denoiser(args.model, args.weights)
+    if args.sfreq_model is not None:
+        estimator.sfreq_ = float(args.sfreq_model)
+    raw, out = denoise_recording(args.input, args.output, estimator=estimator,
+                                 channels=args.channels, progress=not args.quiet,
+                                 quiet=args.quiet)
+    picks = pick_channels(raw, args.channels)
+    change = _rrmse(raw.get_data(picks=picks), out.get_data(picks=picks))
+    print(f"denoised {len(picks)} channel(s), {raw.n_times / raw.info['sfreq']:.1f} s at "
+          f"{raw.info['sfreq']:g} Hz with {type(estimator).__name__} "
+          f"(window {estimator.n_times_in_} samples at "
+          f"{model_sfreq_of(estimator) or raw.info['sfreq']:g} Hz)")
+    print(f"RRMSE of output vs input: {change:.4f}")
+    print(f"wrote {args.output}")
+
+
+def _load_dataset(name, path=None):
+    from .plugins import get_dataset_loader
+
+    loader = get_dataset_loader(name)
+    kwargs = {"path": path} if path else {}
+    result = loader(**kwargs)
+    sfreq = None
+    if hasattr(result, "keys") and "clean" in result:  # paired test sets
+        X, y = result["noisy"], result["clean"]
+        sfreq = result.get("sfreq")
+    elif hasattr(result, "keys") and "eeg" in result:  # the shipped sample
+        X, y = result["eeg"], None
+        sfreq = result.get("sfreq")
+    elif isinstance(result, tuple):
+        X, y = result[0], None
+    else:
+        raise ValueError(f"data set {name!r} is not a set of signal epochs sigest can fit on")
+    if sfreq is None:
+        sfreq = {"mitbih": 360.0, "eegmmidb": 160.0, "bonn": 173.61, "sleep-edf": 100.0}.get(name)
+    X = np.asarray(X, dtype=np.float32)
+    return X, (None if y is None else np.asarray(y, dtype=np.float32)), sfreq
+
+
+def _split(n, test_size, seed):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_test = max(1, int(round(n * test_size)))
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def cmd_fit(args):
+    from .plugins import get_estimator
+
+    X, y, sfreq = _load_dataset(args.dataset, args.data_path)
+    if args.max_samples and len(X) > args.max_samples:
+        keep = np.sort(np.random.default_rng(0).choice(len(X), args.max_samples, replace=False))
+        X, y = X[keep], (None if y is None else y[keep])
+    train, test = _split(len(X), args.test_size, args.random_state)
+    params = {"verbose": 0 if args.quiet else 1, "random_state": args.random_state}
+    if args.max_epochs is not None:
+        params["max_epochs"] = args.max_epochs
+    if sfreq is not None:
+        params["sfreq"] = sfreq
+    estimator = get_estimator(args.model, **params)
+    estimator.fit(X[train], None if y is None else y[train])
+    output = args.output or f"{args.model}-{args.dataset}.zip"
+    estimator.save(output)
+    score = estimator.score(X[test], None if y is None else y[test])
+    print(f"fitted {args.model} on {len(train)} epochs of {args.dataset}; held-out "
+          f"{len(test)} epochs: neg RRMSE_t = {score:.4f}")
+    print(f"wrote {output}")
+
+
+def cmd_evaluate(args):
+    from .metrics import correlation_coefficient, rrmse_temporal
+    from .persistence import load
+
+    if not Path(args.file).exists():
+        raise FileNotFoundError(f"no such model file: {args.file}")
+    estimator = load(args.file)
+    X, y, _ = _load_dataset(args.dataset, args.data_path)
+    if args.max_samples and len(X) > args.max_samples:
+        keep = np.sort(np.random.default_rng(0).choice(len(X), args.max_samples, replace=False))
+        X, y = X[keep], (None if y is None else y[keep])
+    noisy, clean = _pairs_for(estimator, X, y)
+    rows = []
+    batches = range(0, len(noisy), 256)
+    if not args.quiet:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc="evaluating", unit="batch", file=sys.stderr)
+    denoised = np.concatenate([_denoise_epochs(estimator, noisy[i:i + 256]) for i in batches])
+    for label, estimate in (("noisy input", noisy), ("denoised", denoised)):
+        rows.append((label, float(rrmse_temporal(clean, estimate)),
+                     float(correlation_coefficient(clean, estimate))))
+    print(f"{args.dataset}: {len(noisy)} epochs")
+    print(f"{'':12s}  RRMSE_t    CC")
+    for label, r, cc in rows:
+        print(f"{label:12s}  {r:7.4f}  {cc:6.4f}")
+
+
+def _pairs_for(estimator, X, y):
+    """(noisy, clean) epochs: the data set's own pairs, or clean epochs + the model's noise."""
+    if y is not None:
+        return X, y
+    noise = getattr(estimator, "noise_", None)
+    if noise is None:
+        raise ValueError("this data set has clean epochs only and the model was not trained "
+                         "with a noise source; evaluate on a paired data set (e.g. "
+                         "eegdenoisenet-eog-test)")
+    X3 = X[:, None] if X.ndim == 2 else X
+    noisy = noise.inject(np.asarray(X3, dtype=np.float64), np.random.default_rng(0))
+    return np.asarray(noisy).reshape(X.shape), X
+
+
+def _denoise_epochs(estimator, X):
+    """Denoise epochs of any length: directly when they fit the model, else by overlap-add."""
+    X = np.asarray(X)
+    if X.shape[-1] == estimator.n_times_in_:
+        return np.asarray(estimator.transform(X))
+    flat = X.reshape(-1, X.shape[-1])
+    return np.stack([denoise_array(estimator, row[None])[0] for row in flat]).reshape(X.shape)
+
+
+def cmd_plot(args):
+    from .plot import plot_denoising
+
+    raw = read_recording(args.input)
+    picks = pick_channels(raw, [args.channel] if args.channel else None)[:1]
+    estimator = load_denoiser(args.model, args.weights)
+    sfreq = float(raw.info["sfreq"])
+    start = int(args.start * sfreq)
+    stop = min(raw.n_times, start + int(args.duration * sfreq))
+    if stop <= start:
+        raise ValueError(f"--start {args.start} s is past the end of the recording "
+                         f"({raw.n_times / sfreq:.1f} s)")
+    data = raw.get_data(picks=picks)
+    denoised = denoise_array(estimator, data, sfreq, quiet=args.quiet)
+    scale = 1e6 if raw.get_channel_types(picks=picks)[0] in ("eeg", "eog", "emg") else 1e3
+    segment = slice(start, stop)
+    fig = plot_denoising(data[0, segment] * scale, data[0, segment] * scale,
+                         denoised[0, segment] * scale, sfreq=sfreq,
+                         title=f"{Path(args.input).name}: {picks[0]} "
+                               f"({'µV' if scale == 1e6 else 'mV'})")
+    # The recording has no clean reference: show input and output only.
+    ax = fig.axes[0]
+    ax.lines[1].remove()
+    ax.lines[0].set_label("input")
+    ax.legend(loc="upper right", ncol=2, frameon=False)
+    output = args.output or f"{Path(args.input).stem}_denoised.png"
+    fig.savefig(output, dpi=120)
+    print(f"wrote {output}")
+
+
+def register_commands(sub):
+    """Add ``denoise``, ``fit``, ``evaluate`` and ``plot`` to the ``sigest`` command."""
+    units_note = (
+        "Units: mne holds signals in volts (WFDB records are converted to volts); each window's "
+        "mean passes through unchanged and the denoiser divides each window by its standard "
+        "deviation and restores it, so the recording's units do not matter. When the "
+        "recording's sampling rate differs from the model's, it is resampled to the model's "
+        "rate and back (announced on stderr).")
+    p = sub.add_parser(
+        "denoise", help="denoise a recording (EDF, BDF, FIF, WFDB) into FIF or EDF",
+        description="Denoise every channel of a recording with a fitted denoiser in windows of "
+        "the model's length, hop half a window, Hann-weighted overlap-add (no seams), and write "
+        "FIF or EDF with the original channel names, units and annotations. " + units_note)
+    p.add_argument("input", help="recording: .edf, .bdf, .fif, or a WFDB record (.hea)")
+    p.add_argument("output", help="output file: .fif or .edf")
+    p.add_argument("--model", default=None,
+                   help="registered estimator name; NAME:TAG picks shipped weights "
+                        "(sigest.pretrained.available()), NAME alone its first shipped tag")
+    p.add_argument("--weights", default=None, help="model file written by save() / sigest fit")
+    p.add_argument("--channels", nargs="+", default=None,
+                   help="channels to denoise (default: all signal channels)")
+    p.add_argument("--sfreq-model", type=float, default=None,
+                   help="the model's sampling rate, for model files that lack it")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or notices")
+    p.set_defaults(func=cmd_denoise)
+
+    p = sub.add_parser("fit", help="fit a denoiser on a registered data set and save it",
+                       description="Fit MODEL on a registered data set (sigest datasets), hold "
+                       "out --test-size of the epochs, report the held-out score, and save() it.")
+    p.add_argument("model", help="registered denoiser name (sigest list --task denoising)")
+    p.add_argument("--dataset", required=True, help="registered data set name")
+    p.add_argument("--output", default=None, help="model file (default MODEL-DATASET.zip)")
+    p.add_argument("--max-epochs", type=int, default=None)
+    p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
+    p.add_argument("--test-size", type=float, default=0.2)
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--data-path", default=None, help="data folder (default $SIGEST_DATA)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("evaluate", help="score a saved denoiser on a registered data set")
+    p.add_argument("file", help="model file written by save() / sigest fit")
+    p.add_argument("--dataset", required=True, help="registered data set name")
+    p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
+    p.add_argument("--data-path", default=None, help="data folder (default $SIGEST_DATA)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("plot", help="before/after figure of one channel of a recording")
+    p.add_argument("input", help="recording: .edf, .bdf, .fif, or a WFDB record (.hea)")
+    p.add_argument("output", nargs="?", default=None, help="figure file (default INPUT_denoised"
+                   ".png)")
+    p.add_argument("--weights", default=None, help="model file written by save()")
+    p.add_argument("--model", default=None, help="NAME:TAG of shipped weights instead")
+    p.add_argument("--channel", default=None, help="channel to show (default: the first)")
+    p.add_argument("--start", type=float, default=0.0, help="seconds")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_plot)

@@ -1,0 +1,214 @@
+"""Denoising whole recordings: overlap-add, EDF/FIF/WFDB in and out, and the CLI commands."""
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import FunctionTransformer
+
+import sigest
+from sigest.cli import main
+from sigest.recordings import (
+    denoise_array,
+    denoise_recording,
+    hann_periodic,
+    read_recording,
+    write_recording,
+)
+
+mne = pytest.importorskip("mne")
+
+
+def identity_model(n_times, sfreq=None, n_channels=1):
+    """A stand-in denoiser that returns its input: overlap-add must return the signal."""
+    model = FunctionTransformer().fit(np.zeros((1, n_channels, n_times)))
+    model.n_times_in_, model.n_channels_in_, model.sfreq_ = n_times, n_channels, sfreq
+    return model
+
+
+@pytest.fixture(scope="module")
+def edf_path(shared_data):
+    return shared_data / "eegmmidb" / "S001" / "S001R03.edf"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory, edf_path):
+    """A small conv denoiser fitted in seconds on real EEG at the recording's 160 Hz."""
+    raw = mne.io.read_raw_edf(edf_path, preload=True, verbose="error")
+    data = raw.get_data(picks=list(range(8)))[:, :16000]
+    X = data.reshape(8, -1, 320).reshape(-1, 320)
+    X = X - X.mean(axis=1, keepdims=True)
+    est = sigest.get_estimator("tiny-conv-denoiser", max_epochs=3, sfreq=160.0, random_state=0)
+    est.fit(X)
+    path = tmp_path_factory.mktemp("model") / "tiny.zip"
+    est.save(path)
+    return est, path
+
+
+# ------------------------------------------------------------------------------ overlap-add
+def test_hann_copies_sum_to_one():
+    w = hann_periodic(64)
+    assert np.allclose(w[:32] + w[32:], 1.0)
+
+
+@pytest.mark.parametrize("n_samples", [1000, 1024, 37, 2])
+@pytest.mark.parametrize("n_times", [64, 65])
+def test_identity_model_returns_input_exactly(n_samples, n_times):
+    x = np.random.default_rng(0).standard_normal((3, n_samples)) + 5.0
+    out = denoise_array(identity_model(n_times), x)
+    assert out.shape == x.shape
+    assert np.max(np.abs(out - x)) < 1e-6 * np.max(np.abs(x))  # float32 model precision
+
+
+def test_identity_model_multichannel_and_1d():
+    x = np.random.default_rng(1).standard_normal((4, 500))
+    assert np.allclose(denoise_array(identity_model(50, n_channels=4), x), x, atol=1e-5)
+    assert np.allclose(denoise_array(identity_model(50), x[0]), x[0], atol=1e-5)
+    with pytest.raises(ValueError, match="fitted on 4 channels"):
+        denoise_array(identity_model(50, n_channels=4), x[:2])
+
+
+def test_real_model_has_no_seams_at_window_borders(tiny_model, edf_path):
+    est, _ = tiny_model
+    raw = mne.io.read_raw_edf(edf_path, preload=True, verbose="error")
+    x = raw.get_data(picks=[10])[:, 16000:]  # not seen in training
+    out = denoise_array(est, x, 160.0)
+    hop = est.n_times_in_ // 2
+    jumps = np.abs(np.diff(out[0]))
+    # Window k covers padded samples [k*hop, k*hop + n_times); the signal starts at hop.
+    borders = np.arange(hop - 1, x.shape[1] - 1, hop)
+    assert np.max(jumps[borders]) <= 3 * np.percentile(jumps, 99)
+    assert np.mean(jumps[borders]) <= 2 * np.mean(jumps)
+
+
+def _border_jump_ratio(signal, first_border, hop):
+    jumps = np.abs(np.diff(signal))
+    return np.mean(jumps[np.arange(first_border, len(signal) - 1, hop)]) / np.mean(jumps)
+
+
+def test_seam_measure_catches_a_plain_windowed_denoiser():
+    """A model whose errors grow towards its window's end: cut-and-concatenate shows seams at
+    every border, overlap-add none (the measure of the test above can fail)."""
+    n = 64
+    ramp = np.linspace(0.6, 1.4, n)
+    skewed = FunctionTransformer(lambda X: X * ramp).fit(np.zeros((1, 1, n)))
+    skewed.n_times_in_, skewed.n_channels_in_, skewed.sfreq_ = n, 1, None
+    t = np.arange(64 * 40)
+    x = np.sin(2 * np.pi * t / 97.0)[None] + 2.0
+    plain = skewed.transform(x[0].reshape(-1, 1, n)).reshape(-1)
+    assert _border_jump_ratio(plain, n - 1, n) > 5
+    assert _border_jump_ratio(denoise_array(skewed, x, center=False)[0], n // 2 - 1, n // 2) < 2
+
+
+def test_nan_and_unfitted_are_clear_errors():
+    with pytest.raises(ValueError, match="NaN"):
+        denoise_array(identity_model(8), np.array([[0.0, np.nan, 1.0]]))
+    with pytest.raises(ValueError, match="not a fitted denoiser"):
+        denoise_array(FunctionTransformer(), np.zeros((1, 10)))
+
+
+# ------------------------------------------------------------------------ formats and CLI
+def test_denoise_round_trips_real_edf(tmp_path, tiny_model, edf_path, capsys):
+    _, weights = tiny_model
+    out_path = tmp_path / "S001R03_denoised.edf"
+    assert main(["denoise", str(edf_path), str(out_path), "--weights", str(weights),
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    rrmse = float(printed.split("RRMSE of output vs input:")[1].split()[0])
+    assert 0 < rrmse < 1.0  # it changed the signal, and did not destroy it
+    raw_in = mne.io.read_raw_edf(edf_path, preload=True, verbose="error")
+    raw_out = mne.io.read_raw_edf(out_path, preload=True, verbose="error")
+    assert raw_out.ch_names == raw_in.ch_names and len(raw_out.ch_names) == 64
+    assert raw_out.info["sfreq"] == raw_in.info["sfreq"]
+    assert raw_out.n_times == raw_in.n_times
+    assert raw_out._orig_units == raw_in._orig_units
+    assert list(raw_out.annotations.description) == list(raw_in.annotations.description)
+    assert np.allclose(raw_out.annotations.onset, raw_in.annotations.onset)
+    assert np.allclose(raw_out.annotations.duration, raw_in.annotations.duration)
+    # Same units (volts in mne): the output's scale is the input's.
+    ratio = raw_out.get_data().std() / raw_in.get_data().std()
+    assert 0.5 < ratio < 1.5
+
+
+def test_denoise_fif_output_and_input_and_channel_subset(tmp_path, tiny_model, edf_path):
+    est, weights = tiny_model
+    fif = tmp_path / "in_raw.fif"
+    raw = mne.io.read_raw_edf(edf_path, preload=True, verbose="error").crop(0, 20)
+    raw.save(fif, verbose="error")
+    out = tmp_path / "out_raw.fif"
+    assert main(["denoise", str(fif), str(out), "--weights", str(weights), "--channels",
+                 "C3..", "Cz..", "--quiet"]) == 0
+    back = mne.io.read_raw_fif(out, preload=True, verbose="error")
+    assert back.ch_names == raw.ch_names
+    assert len(back.annotations) == len(raw.annotations)
+    untouched = [c for c in raw.ch_names if c not in ("C3..", "Cz..")]
+    assert np.allclose(back.get_data(picks=untouched), raw.get_data(picks=untouched))
+    assert not np.allclose(back.get_data(picks=["C3.."]), raw.get_data(picks=["C3.."]))
+
+
+def test_wfdb_read_path_units_and_annotations(shared_data, tmp_path):
+    record = shared_data / "mitdb" / "100"
+    raw = read_recording(str(record) + ".hea")
+    assert raw.info["sfreq"] == 360.0 and raw.ch_names == ["MLII", "V5"]
+    assert raw._orig_units == {"MLII": "mV", "V5": "mV"}
+    assert 1e-4 < np.abs(raw.get_data()).max() < 1e-1  # volts, from mV
+    assert len(raw.annotations) > 1000 and "N" in set(raw.annotations.description)
+    raw.crop(0, 20)
+    ecg = sigest.get_estimator("tiny-conv-denoiser", max_epochs=1, sfreq=360.0, random_state=0)
+    ecg.fit(raw.get_data()[0, :7200].reshape(-1, 240))
+    _, out = denoise_recording(record, None, estimator=ecg)
+    assert out.get_data().shape == (2, raw.n_times) or out.ch_names == raw.ch_names
+    write_recording(out.crop(0, 10), tmp_path / "ecg_raw.fif")
+    assert (tmp_path / "ecg_raw.fif").exists()
+
+
+def test_sampling_rate_mismatch_is_announced(capsys):
+    x = np.random.default_rng(0).standard_normal((1, 1600))
+    out = denoise_array(identity_model(128, sfreq=256.0), x, 160.0, quiet=False)
+    assert "resampling 160 Hz -> 256 Hz" in capsys.readouterr().err
+    assert out.shape == x.shape
+    assert np.corrcoef(out[0, 50:-50], x[0, 50:-50])[0, 1] > 0.5  # band-limited round trip
+
+
+def test_errors_exit_2_with_message(tmp_path, tiny_model, edf_path, capsys):
+    _, weights = tiny_model
+    bad = tmp_path / "broken.edf"
+    bad.write_bytes(b"this is not an EDF file" * 10)
+    cases = [
+        ([str(bad), str(tmp_path / "o.fif")], "cannot read"),
+        ([str(tmp_path / "missing.edf"), str(tmp_path / "o.fif")], "no such file"),
+        ([str(tmp_path / "notes.txt"), str(tmp_path / "o.fif")], None),
+        ([str(edf_path), str(tmp_path / "o.fif"), "--channels", "Nope"], "Nope"),
+        ([str(edf_path), str(tmp_path / "o.wav")], "unknown output format"),
+    ]
+    (tmp_path / "notes.txt").write_text("hello")
+    for argv, message in cases:
+        assert main(["denoise", *argv, "--weights", str(weights), "--quiet"]) == 2, argv
+        err = capsys.readouterr().err
+        assert "sigest denoise: error:" in err
+        assert message is None or message in err
+    assert "unknown recording format" in _err_of(
+        ["denoise", str(tmp_path / "notes.txt"), str(tmp_path / "o.fif"), "--weights",
+         str(weights)], capsys)
+
+
+def _err_of(argv, capsys):
+    main(argv)
+    return capsys.readouterr().err
+
+
+def test_fit_and_evaluate_on_tiny_budget(tmp_path, shared_data, capsys):
+    model = tmp_path / "tiny.zip"
+    assert main(["fit", "tiny-conv-denoiser", "--dataset", "sample", "--max-epochs", "2",
+                 "--output", str(model), "--quiet"]) == 0
+    assert "held-out" in capsys.readouterr().out and model.exists()
+    assert main(["evaluate", str(model), "--dataset", "eegdenoisenet-eog-test",
+                 "--data-path", str(shared_data), "--max-samples", "200", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "noisy input" in out and "denoised" in out
+
+
+def test_plot_writes_figure(tmp_path, tiny_model, edf_path):
+    _, weights = tiny_model
+    fig = tmp_path / "fig.png"
+    assert main(["plot", str(edf_path), str(fig), "--weights", str(weights), "--channel",
+                 "Cz..", "--duration", "3", "--quiet"]) == 0
+    assert fig.stat().st_size > 5000
