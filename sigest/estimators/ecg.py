@@ -9,10 +9,56 @@ from sklearn.utils.validation import column_or_1d
 
 from ..base import SignalDenoiser
 from ..models.cdae_bam import CDAEBAM
+from ..noise import NoiseSource, resolve_source
 
 #: The seed's training noise: NSTDB muscle artifact and baseline wander (train part) and
 #: synthetic powerline. NSTDB's electrode-motion record ``em`` is not available offline.
 ECG_NOISE_MIXTURE = ("nstdb-ma", "nstdb-bw", "powerline-60")
+NOISE_MIXINGS = ("equal", "random")
+
+
+class RandomMixtureNoise(NoiseSource):
+    """A mixture whose proportions change from window to window.
+
+    Each component is scaled to unit RMS per row and weighted by Dirichlet-distributed weights
+    drawn per row, so some windows are mostly one noise and others an even blend; a denoiser
+    trained on it meets each noise alone as well as mixed.
+
+    Parameters
+    ----------
+    sources : tuple of str or NoiseSource, default=("nstdb-ma", "nstdb-bw", "powerline-60")
+    concentration : float, default=1.0
+        Dirichlet concentration: 1 is uniform over the proportions, large values approach the
+        equal mixture, small ones single sources.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> source = RandomMixtureNoise(("white", "pink")).fit(256.0)
+    >>> source.sample(4, 100, np.random.default_rng(0)).shape
+    (4, 100)
+    """
+
+    needs_sfreq = True
+
+    def __init__(self, sources=ECG_NOISE_MIXTURE, concentration=1.0):
+        self.sources = sources
+        self.concentration = concentration
+
+    def fit(self, sfreq=None, split="train"):
+        super().fit(sfreq, split)
+        self.sources_ = [resolve_source(s).fit(sfreq, split) for s in self.sources]
+        return self
+
+    def sample(self, n_rows, n_times, rng):
+        weights = rng.dirichlet(np.full(len(self.sources_), float(self.concentration)), n_rows)
+        total = np.zeros((n_rows, n_times))
+        for i, source in enumerate(self.sources_):
+            part = np.asarray(source.sample(n_rows, n_times, rng), dtype=float)
+            scale = np.sqrt(np.mean(part**2, axis=-1, keepdims=True))
+            total += weights[:, i:i + 1] * np.divide(part, scale, out=np.zeros_like(part),
+                                                     where=scale > 0)
+        return total
 
 
 class CDAEBAMDenoiser(SignalDenoiser):
@@ -51,6 +97,10 @@ class CDAEBAMDenoiser(SignalDenoiser):
     noise_snr_db : float, list or (low, high) tuple, default=(-6.0, 18.0)
         Power SNR in dB of the training mixtures when ``noise`` is given by name: a range drawn
         uniformly per window (``NoiseInjector.snr_db``).
+    noise_mixing : {"equal", "random"}, default="equal"
+        How a tuple of noise names is mixed: "equal" sums the components at equal RMS (the
+        seed's fixed mixture); "random" draws the proportions per window
+        (:class:`RandomMixtureNoise`), so the network also learns each noise on its own.
     sfreq : float, default=360.0
         Sampling rate (MIT-BIH's).
     **kwargs
@@ -70,17 +120,24 @@ class CDAEBAMDenoiser(SignalDenoiser):
     """
 
     def __init__(self, module=CDAEBAM, *, lr=1e-3, batch_size=64, optimizer=torch.optim.Adam,
-                 max_epochs=50, noise=ECG_NOISE_MIXTURE, noise_snr_db=(-6.0, 18.0), sfreq=360.0,
-                 **kwargs):
+                 max_epochs=50, noise=ECG_NOISE_MIXTURE, noise_snr_db=(-6.0, 18.0),
+                 noise_mixing="equal", sfreq=360.0, **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, noise=noise, sfreq=sfreq, **kwargs)
         self.noise_snr_db = noise_snr_db
+        self.noise_mixing = noise_mixing
 
     def _fitted_noise(self, X3):
+        if self.noise_mixing not in NOISE_MIXINGS:
+            raise ValueError(f"noise_mixing must be one of {NOISE_MIXINGS}; got "
+                             f"{self.noise_mixing!r}")
         if isinstance(self.noise, (str, tuple)):
             from ..noise import NoiseInjector
 
-            noise = NoiseInjector(source=self.noise, snr_db=self.noise_snr_db,
+            source = self.noise
+            if isinstance(source, tuple) and len(source) > 1 and self.noise_mixing == "random":
+                source = RandomMixtureNoise(sources=source)
+            noise = NoiseInjector(source=source, snr_db=self.noise_snr_db,
                                   sfreq=self._sfreq_for_check(), split="train",
                                   snr_definition="power")
             return noise.fit(X3)
