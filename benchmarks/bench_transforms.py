@@ -110,9 +110,11 @@ def cases(X):
 
     return [
         ("STFT", lambda: stft.transform(X), plain_stft,
-         f"scipy.signal.stft(nperseg={N_FFT}, noverlap={N_FFT - HOP}) + log(|Z| + eps) in place"),
+         f"scipy.signal.stft(nperseg={N_FFT}, noverlap={N_FFT - HOP}) "
+         "+ log(abs(Z) + eps), in place"),
         ("STFT (float32)", lambda: stft32.transform(X32), plain_stft32,
-         f"torch.stft(n_fft={N_FFT}, hop_length={HOP}, center=True) + log(|Z| + eps) in place"),
+         f"torch.stft(n_fft={N_FFT}, hop_length={HOP}, center=True) "
+         "+ log(abs(Z) + eps), in place"),
         ("BandpassFilter", lambda: bandpass.transform(X), plain_bandpass,
          f"mne.filter.filter_data(X, {SFREQ:g}, {L_FREQ:g}, {H_FREQ:g}) (FIR)"),
         ("NoiseInjector", lambda: injector.transform(X), plain_noise,
