@@ -11,6 +11,7 @@ from sigest import metrics
 from sigest.estimators.ecg import (
     ECG_NOISE_MIXTURE,
     CDAEBAMDenoiser,
+    RandomMixtureNoise,
     record_split,
     standardize_records,
 )
@@ -81,6 +82,23 @@ def test_named_noise_is_power_snr_from_the_train_part():
     assert den.noise_.split == "train" and den.noise_.snr_definition == "power"
     noisy, clean = den.noisy_pairs(X)
     assert metrics.snr(clean, noisy) == pytest.approx(3.0, abs=1e-6)
+
+
+def test_random_mixture_varies_proportions_per_window():
+    source = RandomMixtureNoise(("white", "powerline-60")).fit(360.0)
+    noise = source.sample(200, 360, np.random.default_rng(0))
+    spectrum = np.abs(np.fft.rfft(noise, axis=-1)) ** 2
+    line_share = spectrum[:, 59:62].sum(axis=1) / spectrum.sum(axis=1)  # 60 Hz, not harmonics
+    assert line_share.min() < 0.1 and line_share.max() > 0.6  # pure powerline: ~0.73
+
+
+def test_noise_mixing_random_and_invalid():
+    X = np.random.default_rng(0).standard_normal((16, 64))
+    den = CDAEBAMDenoiser(max_epochs=1, noise=("white", "pink"), noise_mixing="random",
+                          module__n_filters=(4,), random_state=0).fit(X)
+    assert isinstance(den.noise_.sources_[0], RandomMixtureNoise)
+    with pytest.raises(ValueError, match="noise_mixing"):
+        CDAEBAMDenoiser(max_epochs=1, noise="white", noise_mixing="loud").fit(X)
 
 
 def test_fit_on_real_ecg_raises_snr(shared_data, monkeypatch):
