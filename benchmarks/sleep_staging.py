@@ -309,11 +309,24 @@ def merge(n_parts, quick):
                             + "; ".join(f"`{p['command']}` (git {p['git'][:10]}, {p['date']})"
                                         for p in parts)
                             + ". Figures: sleep_staging_part<N>_confusion.png / _hypnogram.png.")
-    for part in parts:
-        for row in part["rows"]:
-            if row.get("fold") != "mean":
-                results.add(**row)
-    results.write(extra_md=add_means(results) + published_md())
+    rows = [row for part in parts for row in part["rows"] if row.get("fold") != "mean"]
+    variants = {(r["model"], r["augmentation"]) for r in rows}
+    folds = sorted(set.intersection(*({r["fold"] for r in rows if (r["model"],
+                                                                   r["augmentation"]) == v}
+                                      for v in variants)))
+    for row in rows:
+        results.add(**row)
+    # the means compare models on identical folds: those every model finished
+    means = Results("sleep_staging", data="", protocol="", quick=quick)
+    for row in rows:
+        if row["fold"] in folds:
+            means.add(**row)
+    table = add_means(means)
+    results.rows += [r for r in means.rows if r.get("fold") == "mean"]
+    n_total = max(r["fold"] for r in rows) + 1
+    note = (f"\nMeans over the folds every model finished: {folds} (of the folds run so far: "
+            f"{n_total}; per-fold rows above include all of them).\n")
+    results.write(extra_md=note + table + published_md())
 
 
 def published_md():

@@ -75,7 +75,7 @@ def _toy(n=60, n_times=200, seed=0):
 def test_estimator_fits_predicts_and_clones():
     X, y = _toy()
     stager = sigest.get_estimator("freqcut-sleep", sfreq=40.0, max_epochs=8, lr=3e-3,
-                                  random_state=0, **TINY)
+                                  batch_size=16, random_state=0, **TINY)
     stager.fit(X, y)
     proba = stager.predict_proba(X)
     assert proba.shape == (60, 2)
@@ -101,7 +101,7 @@ def test_pipeline_with_stft():
     X, y = _toy()
     pipe = make_pipeline(STFT(sfreq=40.0, n_fft=40, hop_length=40, fmax=20.0),
                          FreqCutSleepStager(spectrogram_input=True, max_epochs=8, lr=3e-3,
-                                            random_state=0, **TINY))
+                                            batch_size=16, random_state=0, **TINY))
     pipe.fit(X, y)
     assert pipe.predict_proba(X).shape == (60, 2)
     assert pipe.score(X, y) > 0.9
@@ -128,7 +128,8 @@ def test_short_fit_beats_chance_on_held_out_subject(shared_data):
     train = rng.choice(train, 1200, replace=False)
     test = rng.choice(test, 600, replace=False)
     scale = X[train].std()
-    stager = FreqCutSleepStager(max_epochs=4, lr=2e-3, batch_size=64, random_state=0, **TINY)
+    stager = FreqCutSleepStager(max_epochs=6, lr=3e-3, batch_size=32, random_state=0, **TINY)
     stager.fit(X[train] / scale, y[train])
     score = balanced_accuracy_score(y[test], stager.predict(X[test] / scale))
+    print(f"balanced accuracy on the held-out subject: {score:.3f}")
     assert score > 0.35  # chance is 0.2 for five stages
