@@ -60,6 +60,8 @@ def parse_args(argv=None):
     parser.add_argument("--models", nargs="*", default=None, help="subset of model names")
     parser.add_argument("--data", type=Path, default=None, help="data folder ($SIGEST_DATA)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only-folds", type=int, nargs="*", default=None,
+                        help="run only these folds (of the same split), e.g. in another part")
     parser.add_argument("--part", type=int, default=None,
                         help="write results as <name>_part<N> (run model subsets in parallel)")
     parser.add_argument("--merge", type=int, default=None, metavar="N_PARTS",
@@ -212,6 +214,8 @@ def main(argv=None):
     cv = SubjectKFold(n_folds, n_valid_subjects=1, shuffle=True, random_state=0)
     for fold, (train, valid, test) in enumerate(cv.split_with_validation(X, y, groups)):
         check_no_leak(groups, train, valid, test)
+        if args.only_folds is not None and fold not in args.only_folds:
+            continue
         rng = np.random.default_rng(fold)
         tr = np.sort(rng.choice(train, size=min(budget["n_train"], len(train)), replace=False))
         va = np.sort(rng.choice(valid, size=min(budget["n_valid"], len(valid)), replace=False))
@@ -309,7 +313,14 @@ def merge(n_parts, quick):
                             + "; ".join(f"`{p['command']}` (git {p['git'][:10]}, {p['date']})"
                                         for p in parts)
                             + ". Figures: sleep_staging_part<N>_confusion.png / _hypnogram.png.")
-    rows = [row for part in parts for row in part["rows"] if row.get("fold") != "mean"]
+    rows, seen = [], set()
+    for part in parts:  # a fold run by two parts counts once (the lower part number)
+        for row in part["rows"]:
+            key = tuple(row.get(k) for k in ("model", "augmentation", "test_noise", "snr_db",
+                                              "fold"))
+            if row.get("fold") != "mean" and key not in seen:
+                seen.add(key)
+                rows.append(row)
     variants = {(r["model"], r["augmentation"]) for r in rows}
     folds = sorted(set.intersection(*({r["fold"] for r in rows if (r["model"],
                                                                    r["augmentation"]) == v}
