@@ -100,6 +100,9 @@ def budgets(quick):
                        "usleep": 3}}
 
 
+ROW_KEYS = ["model", "augmentation", "test_noise", "snr_db", "fold", "n_train", "n_test",
+            "epochs_trained", "fit_seconds", "accuracy", "macro_f1", "kappa"] + [
+    f"f1_{s}" for s in STAGES]
 MODELS = ("bandpower-lr", "freqcut-sleep", "freqcut-sleep-seq",
           "braindecode-sleepstagerchambon2018", "braindecode-attnsleep", "braindecode-usleep")
 AUGMENTED = ("bandpower-lr", "freqcut-sleep", "braindecode-sleepstagerchambon2018")
@@ -276,9 +279,9 @@ def main(argv=None):
                                           "true": y[night], "pred": {}}
                 X_night = X_use[night] if model_name == "bandpower-lr" else X_use[night] / scale
                 hypnogram["pred"][model_name] = est.predict(X_night)
-            results.write(extra_md=published_md())
+            results.write(table_keys=ROW_KEYS, extra_md=published_md())
         write_figures(stem, confusion, hypnogram)
-    results.write(extra_md=add_means(results) + published_md())
+    results.write(table_keys=ROW_KEYS, extra_md=add_means(results) + published_md())
     write_figures(stem, confusion, hypnogram)
 
 
@@ -305,11 +308,12 @@ def merge(n_parts, quick):
 
     from _common import RESULTS, Results
 
-    parts = [json.loads((RESULTS / f"sleep_staging_part{i}{'_quick' if quick else ''}.json")
-                        .read_text()) for i in range(1, n_parts + 1)]
+    files = [RESULTS / f"sleep_staging_part{i}{'_quick' if quick else ''}.json"
+             for i in range(1, n_parts + 1)]
+    parts = [json.loads(f.read_text()) for f in files if f.exists()]
     results = Results("sleep_staging", data=parts[0]["data"], protocol=parts[-1]["protocol"],
                       quick=quick,
-                      notes="Merged from parts run in parallel, one thread each: "
+                      notes=MERGE_NOTES + "\n\nMerged from parts run in parallel, one thread each: "
                             + "; ".join(f"`{p['command']}` (git {p['git'][:10]}, {p['date']})"
                                         for p in parts)
                             + ". Figures: sleep_staging_part<N>_confusion.png / _hypnogram.png.")
@@ -337,7 +341,20 @@ def merge(n_parts, quick):
     n_total = max(r["fold"] for r in rows) + 1
     note = (f"\nMeans over the folds every model finished: {folds} (of the folds run so far: "
             f"{n_total}; per-fold rows above include all of them).\n")
-    results.write(extra_md=note + table + published_md())
+    results.write(table_keys=ROW_KEYS, extra_md=note + table + published_md())
+
+
+MERGE_NOTES = """\
+Reading these numbers: every network here is trained on a small budget (3000 random training
+epochs per fold, 3-15 passes, one CPU thread that the shared machine reduced to a fraction of a
+core), so they are far from converged; compare models with each other on identical folds, not
+with published numbers. 5-s epochs: AttnSleep's transformer width is cut to what its feature
+extractor yields for 500 samples (d_model=16, 4 heads); U-Sleep is built for long sequences of
+30-s epochs and here classifies one 5-s window (braindecode pads it; depth 12 as published);
+freqcut-sleep-seq sees one neighbouring 5-s epoch on each side, taken from the same night
+(the data keep the first 5 s of consecutive 30-s epochs). Noise: NSTDB `ma` (muscle), the
+test half of the record for test epochs, the train half for augmentation (SNR uniform in
+[-5, 5] dB per epoch), mixed by sigest.noise's RMS rule."""
 
 
 def published_md():
