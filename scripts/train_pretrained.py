@@ -202,13 +202,17 @@ def train_emg(args, rng, name):
     if name == "bg-attention":
         n_times, kw = 128, {"module__hidden_size": 4, "module__n_heads": 2, "lr": 1e-3,
                             "batch_size": 32}
+    elif name == "cdae-bam":  # the ECG network, fully convolutional, applied to EEG
+        n_times, kw = 256, {"lr": 1e-3, "batch_size": 64}
     else:
-        n_times, kw = 256, {"lr": 1e-4}
+        n_times, kw = 256, {"lr": 1e-4, "patience": 8}
     X = halves(fit_x, n_times)
     noise = NoiseInjector("nstdb-ma", snr_db=(-7.0, 2.0), sfreq=EEG_SFREQ, split="train",
                           data_path=args.data)
-    est = sigest.get_estimator(name, max_epochs=args.epochs, patience=8, sfreq=EEG_SFREQ,
-                               noise=noise, random_state=0, **kw)
+    if name == "bg-attention":
+        kw["patience"] = 8
+    est = sigest.get_estimator(name, max_epochs=args.epochs, sfreq=EEG_SFREQ, noise=noise,
+                               random_state=0, **kw)
     seconds, epochs = fit_timed(est, X, None, args.budget)
     rows = []
     all_clean, all_noisy, all_den = [], [], []
@@ -235,8 +239,10 @@ def train_emg(args, rng, name):
                  "time (first 80 % fit, last 20 % test: NoiseInjector split='train'/'test')",
         "protocol": f"{len(X)} clean windows of {n_times} samples ({n_times / EEG_SFREQ:g} s); "
                     "a new muscle-noise draw per batch per epoch at SNR U[-7, 2] dB "
-                    "(EEGdenoiseNet's RMS rule); 10 % validation split, early stopping "
-                    f"(patience 8); {', '.join(f'{k}={v}' for k, v in kw.items())}. Test: "
+                    "(EEGdenoiseNet's RMS rule); "
+                    + ("no validation split, the last epoch's weights; " if name == "cdae-bam"
+                       else "10 % validation split, early stopping (patience 8); ")
+                    + f"{', '.join(f'{k}={v}' for k, v in kw.items())}. Test: "
                     f"{len(test_x)} unseen clean 2-s epochs + unseen noise at each level "
                     "-7..2 dB, denoised by overlap-add (sigest.recordings.denoise_array).",
     }
@@ -297,6 +303,7 @@ JOBS = {
     "fcnn_eegdenoisenet-eog": train_eog,
     "fcnn_eegdenoisenet-emg": lambda a, r: train_emg(a, r, "fcnn"),
     "bg-attention_eegdenoisenet-emg": lambda a, r: train_emg(a, r, "bg-attention"),
+    "cdae-bam_eegdenoisenet-emg": lambda a, r: train_emg(a, r, "cdae-bam"),
     "cdae-bam_mitbih-nstdb": train_ecg,
 }
 

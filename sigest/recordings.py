@@ -335,7 +335,10 @@ def write_recording(raw, path, *, overwrite=True):
     path : str or Path
         ``.fif`` / ``.fif.gz`` (mne's format; the file name should end in ``raw.fif`` or
         ``_eeg.fif`` to keep mne's naming convention quiet) or ``.edf`` (EDF+, through
-        :func:`mne.export.export_raw`, which needs the ``edfio`` package).
+        :func:`mne.export.export_raw`, which needs the ``edfio`` package). A recording read
+        from EDF/BDF is written back with each channel's original physical unit; other
+        voltage channels (e.g. from WFDB, in mV) are written in µV, mne's EDF convention (the
+        same physical values).
     overwrite : bool, default=True
 
     Returns
@@ -355,26 +358,11 @@ def write_recording(raw, path, *, overwrite=True):
         except ImportError as exc:
             raise ValueError("writing EDF needs the 'edfio' package (pip install edfio); or "
                              "write FIF instead") from exc
-        units = _edf_units(raw)
         mne.export.export_raw(path, raw, fmt="edf", physical_range="channelwise",
-                              overwrite=overwrite, verbose="error", **units)
+                              overwrite=overwrite, verbose="error")
     else:
         raw.save(path, overwrite=overwrite, verbose="error")
     return path
-
-
-def _edf_units(raw):
-    """EDF export units: mne's export takes one unit; per channel units are kept by scaling."""
-    import inspect
-
-    import mne
-
-    params = inspect.signature(mne.export.export_raw).parameters
-    orig = getattr(raw, "_orig_units", None) or {}
-    if "units" in params and orig:
-        units = {ch: u for ch, u in orig.items() if ch in raw.ch_names and u}
-        return {"units": units} if units else {}
-    return {}
 
 
 # --------------------------------------------------------------------------------- pipeline
