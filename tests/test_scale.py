@@ -57,3 +57,121 @@ def test_cross_validate_on_dask_equals_sequential(clean_eeg, dask_client):
         distributed = cross_validate(_tiny_denoiser(), clean_eeg, cv=KFold(3), n_jobs=-1)
     np.testing.assert_array_equal(sequential["test_score"], distributed["test_score"])
     assert np.all(np.isfinite(distributed["test_score"]))
+
+
+# ------------------------------------------------------------------------------ Accelerate
+def test_accelerate_one_process_trains_like_the_plain_estimator(clean_eeg, tmp_path):
+    pytest.importorskip("accelerate")
+    import pickle
+
+    from sklearn.base import clone
+
+    import sigest
+    from sigest.scale import accelerate, unaccelerate
+
+    train, test = clean_eeg[:40], clean_eeg[40:]
+    params = dict(max_epochs=8, batch_size=8, lr=3e-3)
+    plain = _tiny_denoiser().set_params(**params).fit(train)
+    accelerated = accelerate(_tiny_denoiser().set_params(**params), cpu=True)
+    assert type(accelerated).__name__ == "AcceleratedTinyDenoiser"
+    assert accelerated.get_params()["device"] is None
+    accelerated.fit(train)
+    # same seed, one process: the same network, the same weights, the same output
+    np.testing.assert_allclose(accelerated.transform(test), plain.transform(test), atol=1e-5)
+    noisy, clean = accelerated.noisy_pairs(test)
+    from sigest.metrics import rrmse_temporal
+
+    assert -accelerated.score(test) < 0.7 * rrmse_temporal(clean, noisy)
+    # a module-level class: pickling, cloning and saving work
+    restored = pickle.loads(pickle.dumps(accelerated))
+    np.testing.assert_allclose(restored.transform(test), accelerated.transform(test))
+    assert type(clone(accelerated)) is type(accelerated)
+    accelerated.save(tmp_path / "den.zip")
+    loaded = sigest.load(tmp_path / "den.zip")
+    assert type(loaded).__name__ == "TinyDenoiser"
+    np.testing.assert_allclose(loaded.transform(test), accelerated.transform(test), atol=1e-6)
+    assert type(unaccelerate(accelerated)).__name__ == "TinyDenoiser"
+
+
+def test_accelerate_classifier_with_validation_and_early_stopping():
+    pytest.importorskip("accelerate")
+    from skorch.callbacks import EarlyStopping
+
+    from sigest.estimators.tiny import TinyClassifier
+    from sigest.scale import accelerate
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2, 64)).astype(np.float32)
+    y = np.repeat(["a", "b"], 30)
+    X[y == "b"] += 1.0
+    clf = accelerate(TinyClassifier(max_epochs=3, train_split=0.2, random_state=0,
+                                    callbacks=[EarlyStopping(patience=1, load_best=True)]),
+                     cpu=True).fit(X, y)
+    assert set(clf.predict(X)) <= {"a", "b"}
+    assert "valid_acc" in clf.history[-1]
+
+
+def test_accelerate_rejects_non_sigest_and_mixed_arguments():
+    pytest.importorskip("accelerate")
+    from accelerate import Accelerator
+
+    from sigest.scale import accelerate, accelerated_class
+
+    with pytest.raises(TypeError, match="sigest estimator class"):
+        accelerated_class(dict)
+    with pytest.raises(TypeError, match="not both"):
+        accelerate(_tiny_denoiser(), Accelerator(cpu=True), cpu=True)
+
+
+TWO_PROCESS_SCRIPT = '''
+import json, sys
+import numpy as np, torch
+torch.set_num_threads(1)
+from skorch.callbacks import EarlyStopping
+from sigest.datasets import load_sample
+from sigest.estimators.tiny import TinyDenoiser
+from sigest.metrics import rrmse_temporal
+from sigest.scale import accelerate
+
+X = load_sample().eeg.astype(np.float32)
+train, test = X[:80], X[80:]
+den = accelerate(TinyDenoiser(max_epochs=12, batch_size=8, lr=3e-3, noise="white", sfreq=256.0,
+                              train_split=0.2, random_state=0,
+                              callbacks=[EarlyStopping(patience=3, load_best=True)]))
+den.fit(train)
+if den.accelerator.is_main_process:
+    noisy, clean = den.noisy_pairs(test)
+    json.dump({"rrmse": -den.score(test), "noisy_rrmse": float(rrmse_temporal(clean, noisy)),
+               "n_processes": den.accelerator.num_processes,
+               "steps_per_epoch": len(den.history[0, "batches"])}, open(sys.argv[1], "w"))
+'''
+
+
+@pytest.mark.slow
+def test_accelerate_two_cpu_processes_train_to_the_same_quality(tmp_path):
+    """``accelerate launch`` with two CPU processes (gloo over loopback) vs one process."""
+    pytest.importorskip("accelerate")
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(TWO_PROCESS_SCRIPT)
+    launcher = shutil.which("accelerate", path=os.path.dirname(sys.executable))
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2",
+                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                    "--main_process_ip", "127.0.0.1", "--main_process_port", "29533",
+                    str(script), str(tmp_path / "two.json")], env=env, check=True,
+                   capture_output=True, timeout=900)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "one.json")], env=env,
+                   check=True, capture_output=True, timeout=900)
+    one = json.loads((tmp_path / "one.json").read_text())
+    two = json.loads((tmp_path / "two.json").read_text())
+    assert (one["n_processes"], two["n_processes"]) == (1, 2)
+    assert two["steps_per_epoch"] * 2 == pytest.approx(one["steps_per_epoch"], abs=1)
+    for run in (one, two):
+        assert run["rrmse"] < 0.5 * run["noisy_rrmse"]
+    assert two["rrmse"] == pytest.approx(one["rrmse"], rel=0.15)
