@@ -186,19 +186,26 @@ def fit_sleep_pipeline(budget, train, valid, seed, denoiser):
     return make_pipeline(den, stager)
 
 
-def run_sleep(args, results, budget, names):
-    from sigest.datasets import load_sleep_edf
+def sleep_folds(X, y, groups, budget):
+    """``(fold, train, valid, test)``: subject-wise folds, then random subsets of each side."""
     from sigest.model_selection import SubjectKFold
 
-    X, y, groups = load_sleep_edf(path=args.data)
-    X, y, groups = X.astype(np.float32), np.asarray(y), np.asarray(groups)
     cv = SubjectKFold(budget["folds"], shuffle=True, random_state=0)
-    seed = 0
     for fold, (train, valid, test) in enumerate(cv.split_with_validation(X, y, groups)):
         rng = np.random.default_rng(fold)
         train = np.sort(rng.choice(train, min(budget["n_train"], len(train)), replace=False))
         valid = np.sort(rng.choice(valid, min(budget["n_valid"], len(valid)), replace=False))
         test = np.sort(rng.choice(test, min(budget["n_test"], len(test)), replace=False))
+        yield fold, train, valid, test
+
+
+def run_sleep(args, results, budget, names):
+    from sigest.datasets import load_sleep_edf
+
+    X, y, groups = load_sleep_edf(path=args.data)
+    X, y, groups = X.astype(np.float32), np.asarray(y), np.asarray(groups)
+    seed = 0
+    for fold, train, valid, test in sleep_folds(X, y, groups, budget):
         sets = test_sets(X[test], SLEEP_SFREQ, seed=fold + 1)
         print(f"sleep fold {fold}: test subjects {sorted(set(groups[test].tolist()))}",
               flush=True)
@@ -303,11 +310,8 @@ def motor_models(names, budget, seed, noise):
             yield name, fbcsp_lda()
 
 
-def run_motor(args, results, budget, names):
-    X, y, runs, ch_names = load_motor(args.data)
-    groups = list(electrode_groups(ch_names).values())
-    channel_kwargs = dict(channels=groups, n_groups=6)
-    seed = 0
+def motor_folds(runs, budget):
+    """``(fold, split, train, test)``: leave one S001 run out, or train S001 / test S003."""
     s001 = np.char.startswith(runs.astype(str), "S001")
     for fold, held_out in enumerate(budget["folds"]):
         if held_out == "S003":
@@ -317,6 +321,15 @@ def run_motor(args, results, budget, names):
             test = np.flatnonzero(runs == f"S001{held_out}")
             train = np.flatnonzero(s001 & (runs != f"S001{held_out}"))
             split = f"S001 leave {held_out} out"
+        yield fold, split, train, test
+
+
+def run_motor(args, results, budget, names):
+    X, y, runs, ch_names = load_motor(args.data)
+    groups = list(electrode_groups(ch_names).values())
+    channel_kwargs = dict(channels=groups, n_groups=6)
+    seed = 0
+    for fold, split, train, test in motor_folds(runs, budget):
         sets = test_sets(X[test], MOTOR_SFREQ, seed=fold + 1, **channel_kwargs)
         print(f"motor fold {fold}: {split} ({len(train)} train, {len(test)} test)", flush=True)
         for augmentation in ("none", "nstdb-ma"):
@@ -389,32 +402,42 @@ def findings_md(rows, means):
     for task, metric in (("sleep", "macro_f1"), ("motor", "accuracy")):
         cells = {}
         for r in means:
-            if r["task"] == task:
+            if r["task"] == task and not r["model"].startswith("chance"):
                 cells.setdefault((r["model"], r["augmentation"]), {})[r["snr_db"]] = r[metric]
         full = {k: v for k, v in cells.items() if "clean" in v and -8.0 in v}
         if not full:
             continue
-        # a model that learnt nothing loses nothing: rank only models that learnt something
-        # (sleep: clean macro-F1 below half the best model's; motor: clean accuracy <= 0.55)
-        floor = max(v["clean"] for v in full.values()) / 2 if task == "sleep" else 0.55
-        trivial = sorted(f"{m} ({a})" for (m, a), v in full.items() if v["clean"] <= floor)
-        full = {k: v for k, v in full.items() if v["clean"] > floor}
-        if not full:
-            lines.append(f"- {task}: no model learnt anything on clean data; nothing to rank.")
-            continue
-        folds = sorted({str(r["fold"]) for r in rows if r["task"] == task})
-        drop = min(full, key=lambda k: full[k]["clean"] - full[k][-8.0])
-        best = max(full, key=lambda k: full[k][-8.0])
-        lines.append(
-            f"- {task} ({len(folds)} fold(s) measured): smallest {metric} loss from clean to "
-            f"-8 dB: {drop[0]} ({drop[1]}), {full[drop]['clean'] - full[drop][-8.0]:+.3f}; "
-            f"best at -8 dB: {best[0]} ({best[1]}), {full[best][-8.0]:.3f}. ts-stdn is "
-            f"{'' if drop[0] == 'ts-stdn' else 'not '}the most robust and "
-            f"{'' if best[0] == 'ts-stdn' else 'not '}the best at -8 dB here."
-            + (f" Left out of this ranking (clean {metric} at chance level): "
-               f"{', '.join(trivial)}." if trivial else ""))
+        chance = [r for r in rows if r["task"] == task and r["model"].startswith("chance")
+                  and r["snr_db"] == "clean"]
+        if task == "sleep":  # stratified guessing plus twice the spread of its draws
+            floor = float(np.mean([r[metric] + 2 * r[f"{metric}_draw_std"] for r in chance]))
+            rule = "stratified-guess macro-F1 + 2 sd of its draws, averaged over folds"
+        else:  # one-sided binomial test against 0.5 on all measured test trials
+            n_trials = sum(r["n_test"] for r in chance)
+            floor = float((binom.ppf(0.95, n_trials, 0.5) + 1) / n_trials)
+            rule = f"binomial p < 0.05 against 0.5 over {n_trials} test trials"
+        folds = sorted({str(r["fold"]) for r in rows if r["task"] == task
+                        and not r["model"].startswith("chance")})
+        learnt = {k: v for k, v in full.items() if v["clean"] >= floor}
+        above = sorted(f"{m} ({a})" for (m, a), v in full.items() if v[-8.0] >= floor)
+        lines.append(f"- {task} ({len(folds)} fold(s) measured): chance threshold {floor:.3f} "
+                     f"({rule}). Above it at -8 dB: {', '.join(above) or 'no model'}.")
+        unlearnt = sorted(f"{m} ({a})" for k, v in full.items() if k not in learnt
+                          for m, a in [k])
+        if unlearnt:
+            lines.append(f"  Not above chance even on clean test data: {', '.join(unlearnt)}.")
+        if learnt:
+            drop = min(learnt, key=lambda k: learnt[k]["clean"] - learnt[k][-8.0])
+            best = max(full, key=lambda k: full[k][-8.0])
+            lines.append(
+                f"  Among models above chance on clean data, the smallest {metric} loss from "
+                f"clean to -8 dB: {drop[0]} ({drop[1]}), "
+                f"{learnt[drop]['clean'] - learnt[drop][-8.0]:+.3f}. Best at -8 dB: {best[0]} "
+                f"({best[1]}), {full[best][-8.0]:.3f}"
+                f"{'' if full[best][-8.0] >= floor else ' (not above chance)'}.")
+    lines.append("")
     motor_tests = sorted({r["n_test"] for r in rows if r["task"] == "motor"})
-    motor_folds = sorted({r["split"] for r in rows if r["task"] == "motor"})
+    motor_folds = sorted({r["split"] for r in rows if r["task"] == "motor" and "split" in r})
     if motor_tests:
         n = motor_tests[0]
         threshold = (binom.ppf(0.95, n, 0.5) + 1) / n
@@ -463,6 +486,38 @@ def figure(means, stem):
     plt.close(fig)
 
 
+def chance_rows(task, quick, folds_measured):
+    """Scores of a stratified random guesser (class frequencies of the training side) on the
+    very test labels of every measured fold: mean over 50 draws, ``*_std`` their spread."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    budget = budgets(quick)[task]
+    if task == "sleep":
+        from sigest.datasets import load_sleep_edf
+
+        X, y, groups = load_sleep_edf(path=data_dir())
+        folds = [(f, tr, te) for f, tr, _, te in sleep_folds(X, y, groups, budget)]
+    else:
+        _, y, runs, _ = load_motor(data_dir())
+        folds = [(f, tr, te) for f, _, tr, te in motor_folds(runs, budget)]
+    out = []
+    for fold, train, test in folds:
+        if fold not in folds_measured:
+            continue
+        classes, counts = np.unique(y[train], return_counts=True)
+        draws = [np.random.default_rng(k).choice(classes, len(test), p=counts / counts.sum())
+                 for k in range(50)]
+        acc = [accuracy_score(y[test], d) for d in draws]
+        f1 = [f1_score(y[test], d, average="macro", zero_division=0) for d in draws]
+        for snr in ("clean",) + SNRS:
+            out.append(dict(task=task, model="chance (stratified)", augmentation="none",
+                            test_noise="none" if snr == "clean" else "nstdb-ma", snr_db=snr,
+                            fold=fold, seed="mean", n_test=len(test),
+                            accuracy=float(np.mean(acc)), accuracy_draw_std=float(np.std(acc)),
+                            macro_f1=float(np.mean(f1)), macro_f1_draw_std=float(np.std(f1))))
+    return out
+
+
 def merge(quick, notes=""):
     suffix = "_quick" if quick else ""
     rows, parts = [], []
@@ -473,6 +528,8 @@ def merge(quick, notes=""):
             rows += [r for r in payload["rows"] if r.get("fold") != "mean"]
             parts.append(f"`{payload['command']}` (git {payload['git'][:10]}, "
                          f"{payload['date']})")
+            measured = {r["fold"] for r in payload["rows"] if r.get("fold") != "mean"}
+            rows += chance_rows(task, quick, measured)
     results = Results(NAME, data=DATA_MD, protocol=PROTOCOL, quick=quick, notes=notes)
     results.rows = list(rows)
     means = mean_rows(rows)
