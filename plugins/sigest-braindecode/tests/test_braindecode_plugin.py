@@ -1,7 +1,6 @@
 """sigest-braindecode: the zoo registers, every model fits a batch, the main ones pass checks."""
 
 import pickle
-import time
 
 import numpy as np
 import pytest
@@ -69,9 +68,7 @@ def _fit_one_batch(model_name):
 
 @pytest.mark.parametrize("model_name", FAST_MODELS)
 def test_main_models_fit_one_batch(model_name):
-    start = time.time()
     _fit_one_batch(model_name)
-    assert time.time() - start < 120
 
 
 @pytest.mark.slow
