@@ -1,20 +1,20 @@
 """Time sigest's transformers against the plain scipy / mne / numpy calls doing the same work.
 
 Each row times one sigest transformer (``transform`` on an already fitted object, as in a
-Pipeline) and the plain library call a user would write instead, on the same array; the
-timings are interleaved (sigest, plain, sigest, plain, ...) and the best of ``--repeats`` is
-kept for each side, so machine noise hits both alike. ``seconds`` are CPU seconds of this
-process (all the work is single-threaded; on a machine shared with other jobs the wall time
-mostly measures the other jobs), ``wall_seconds`` the wall time. ``ratio_to_plain`` = sigest /
-plain in CPU time (target: at most 1.10). STFT runs on float64 (scipy backend) and float32
-(torch backend) input.
+Pipeline) and the plain library call a user would write instead, on the same array. The calls
+are interleaved (sigest, plain, sigest, plain, ...) for at least ``--repeats`` rounds, and more
+until each side used ``--min-cpu-seconds`` of CPU; the best time of each side is kept, so
+machine noise hits both alike. ``seconds`` are CPU seconds of this process (all the work is
+single-threaded; on a machine shared with other jobs the wall time mostly measures the other
+jobs), ``wall_seconds`` the wall time. ``ratio_to_plain`` = sigest / plain in CPU time
+(target: at most 1.10). STFT runs on float64 (scipy backend) and float32 (torch backend) input.
 
 Two extra rows compare ``torch.stft`` with ``scipy.signal.stft`` (magnitude) in float32 and
 float64 (ratio = torch / scipy): the measurement behind STFT's ``backend="auto"``.
 
-Full mode: 10,000 epochs of 2 s at 256 Hz (10,000 x 512, float64), 5 repeats, about 3 min on
-one idle core (much longer on a loaded machine). ``--quick``: 1,000 epochs, 2 repeats, well
-under a minute.
+Full mode: 10,000 epochs of 2 s at 256 Hz (10,000 x 512, float64), at least 5 rounds and 10 s
+of CPU per side and case, about 3 min on one idle core (much longer on a loaded machine).
+``--quick``: 1,000 epochs, 2 rounds, well under a minute.
 
 Writes ``benchmarks/results/transforms.json`` and ``.md`` (``transforms_quick.*`` with
 ``--quick``).
@@ -42,14 +42,24 @@ L_FREQ, H_FREQ = 1.0, 40.0
 SNR_DB = 0.0
 
 
-def _best_interleaved(fns, repeats):
-    """Best CPU and wall time of each function, calling them in turn ``repeats`` times.
+def _best_interleaved(fns, repeats, min_cpu_seconds=0.0):
+    """Best CPU and wall time of each function, calling them in turn.
 
-    CPU time of this process (``time.process_time``) is the main measure: every call here runs
-    on one thread, and on a machine shared with other jobs the wall time mostly measures them.
+    At least ``repeats`` rounds, and more until every function has used ``min_cpu_seconds`` of
+    CPU (so cheap calls get more samples of their minimum). CPU time of this process
+    (``time.process_time``) is the main measure: every call here runs on one thread, and on a
+    machine shared with other jobs the wall time mostly measures the other jobs.
+
+    Returns
+    -------
+    cpu, wall : list of float
+        Best times per function.
+    rounds : int
     """
     cpu, wall = [np.inf] * len(fns), [np.inf] * len(fns)
-    for rep in range(repeats):
+    used = [0.0] * len(fns)
+    rep = 0
+    while rep < repeats or min(used) < min_cpu_seconds:
         order = range(len(fns)) if rep % 2 == 0 else reversed(range(len(fns)))
         for i in order:
             gc.collect()
@@ -57,7 +67,9 @@ def _best_interleaved(fns, repeats):
             fns[i]()
             cpu[i] = min(cpu[i], time.process_time() - start_cpu)
             wall[i] = min(wall[i], time.perf_counter() - start_wall)
-    return cpu, wall
+            used[i] += time.process_time() - start_cpu
+        rep += 1
+    return cpu, wall, rep
 
 
 def cases(X):
@@ -154,10 +166,16 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1,000 epochs, 2 repeats")
     parser.add_argument("--n-epochs", type=int, default=None)
-    parser.add_argument("--repeats", type=int, default=None, help="default 5 (2 with --quick)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="fewest rounds per case; default 5 (2 with --quick)")
+    parser.add_argument("--min-cpu-seconds", type=float, default=None,
+                        help="repeat each case until each side used this much CPU; default 10 "
+                             "(0 with --quick)")
     args = parser.parse_args(argv)
     n_epochs = args.n_epochs or (1_000 if args.quick else 10_000)
     repeats = args.repeats or (2 if args.quick else 5)
+    min_cpu = args.min_cpu_seconds if args.min_cpu_seconds is not None else (
+        0.0 if args.quick else 10.0)
 
     import torch
 
@@ -169,7 +187,8 @@ def main(argv=None):
         "transforms", quick=args.quick,
         data=f"synthetic Gaussian epochs, {n_epochs} x {N_TIMES} float64 (2 s at 256 Hz)",
         protocol=(f"transform of a fitted sigest transformer vs the plain call on the same "
-                  f"array; best of {repeats} interleaved runs each; seconds = process CPU time "
+                  f"array; best of >= {repeats} interleaved runs each (more until each side used "
+                  f"{min_cpu:g} s of CPU); seconds = process CPU time "
                   f"(single-threaded work on a shared machine), wall time also given; 1 torch "
                   f"thread, mne n_jobs=1"),
         notes="Target: ratio_to_plain <= 1.10 (sigest at most 10 % slower than the plain call). "
@@ -177,9 +196,9 @@ def main(argv=None):
               "scipy): the measurement behind STFT's backend choice.",
     )
     for name, sigest_fn, plain_fn, plain_call in cases(X) + torch_stft_case(X):
-        (seconds, plain_seconds), (wall, plain_wall) = _best_interleaved([sigest_fn, plain_fn],
-                                                                         repeats)
-        results.add(model=name, n_epochs=n_epochs, n_times=N_TIMES, repeats=repeats,
+        (seconds, plain_seconds), (wall, plain_wall), rounds = _best_interleaved(
+            [sigest_fn, plain_fn], repeats, min_cpu)
+        results.add(model=name, n_epochs=n_epochs, n_times=N_TIMES, repeats=rounds,
                     seconds=seconds, plain_seconds=plain_seconds,
                     ratio_to_plain=seconds / plain_seconds,
                     wall_seconds=wall, plain_wall_seconds=plain_wall,
