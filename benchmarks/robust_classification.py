@@ -83,6 +83,9 @@ def parse_args(argv=None):
                         help="registered denoiser of the sleep pipeline (default fcnn)")
     parser.add_argument("--data", type=Path, default=None, help="data folder ($SIGEST_DATA)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--motor-folds", nargs="*", default=None,
+                        help="run only these motor folds (R03 S003 R07 R11); the results go to "
+                             "robust_classification_motor_<folds>.json, which --merge reads too")
     return parser.parse_args(argv)
 
 
@@ -310,10 +313,12 @@ def motor_models(names, budget, seed, noise):
             yield name, fbcsp_lda()
 
 
-def motor_folds(runs, budget):
+def motor_folds(runs, budget, only=None):
     """``(fold, split, train, test)``: leave one S001 run out, or train S001 / test S003."""
     s001 = np.char.startswith(runs.astype(str), "S001")
     for fold, held_out in enumerate(budget["folds"]):
+        if only is not None and held_out not in only:
+            continue
         if held_out == "S003":
             train, test = np.flatnonzero(s001), np.flatnonzero(~s001)
             split = "S001 -> S003R03"
@@ -329,7 +334,7 @@ def run_motor(args, results, budget, names):
     groups = list(electrode_groups(ch_names).values())
     channel_kwargs = dict(channels=groups, n_groups=6)
     seed = 0
-    for fold, split, train, test in motor_folds(runs, budget):
+    for fold, split, train, test in motor_folds(runs, budget, args.motor_folds):
         sets = test_sets(X[test], MOTOR_SFREQ, seed=fold + 1, **channel_kwargs)
         print(f"motor fold {fold}: {split} ({len(train)} train, {len(test)} test)", flush=True)
         for augmentation in ("none", "nstdb-ma"):
@@ -519,13 +524,15 @@ def chance_rows(task, quick, folds_measured):
 
 
 def merge(quick, notes=""):
-    suffix = "_quick" if quick else ""
     rows, parts = [], []
     for task in ("sleep", "motor"):
-        path = RESULTS / f"{NAME}_{task}{suffix}.json"
-        if path.exists():
+        for path in sorted(RESULTS.glob(f"{NAME}_{task}*.json")):
             payload = json.loads(path.read_text())
-            rows += [r for r in payload["rows"] if r.get("fold") != "mean"]
+            if payload.get("quick") != quick:
+                continue
+            seen = {tuple(r.get(k) for k in KEYS + ("fold",)) for r in rows}
+            rows += [r for r in payload["rows"] if r.get("fold") != "mean"
+                     and tuple(r.get(k) for k in KEYS + ("fold",)) not in seen]
             parts.append(f"`{payload['command']}` (git {payload['git'][:10]}, "
                          f"{payload['date']})")
             measured = {r["fold"] for r in payload["rows"] if r.get("fold") != "mean"}
@@ -569,7 +576,10 @@ def main(argv=None):
     for task in tasks:
         names = [m for m in (SLEEP_MODELS if task == "sleep" else MOTOR_MODELS)
                  if args.models is None or m in args.models]
-        results = Results(f"{NAME}_{task}", data=DATA_MD, protocol=PROTOCOL, quick=args.quick)
+        part = "" if task == "sleep" or not args.motor_folds else "_" + "-".join(
+            args.motor_folds)
+        results = Results(f"{NAME}_{task}{part}", data=DATA_MD, protocol=PROTOCOL,
+                          quick=args.quick)
         runner = run_sleep if task == "sleep" else run_motor
         runner(args, results, budget[task], names)
         results.rows += mean_rows(results.rows)
