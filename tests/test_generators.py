@@ -115,16 +115,14 @@ def test_wavegan_any_length_and_phase_shuffle():
 def test_short_real_fit_lowers_psd_distance(shared_data):
     from sigest.datasets import load_bonn
 
-    X, y, _ = load_bonn(sets="ZS", layout="uci", path=shared_data / "bonn-eeg")
-    rng = np.random.default_rng(0)
-    idx = rng.choice(len(X), 600, replace=False)
-    X_fit, X_ref = X[idx[:400]], X[idx[400:]]
-    torch.set_num_threads(1)
-    gen = WaveGANGenerator(max_epochs=0, random_state=0).fit(X_fit)  # untrained: initial weights
+    X, _, _ = load_bonn(sets="ZS", layout="uci", path=shared_data / "bonn-eeg")
+    idx = np.random.default_rng(0).choice(len(X), 500, replace=False)
+    X_fit, X_ref = X[idx[:300]], X[idx[300:]]
+    gen = GANGenerator(max_epochs=0, random_state=0).fit(X_fit)  # untrained: initial weights
     before = psd_distance(X_ref, gen.sample(200, random_state=0), sfreq=173.61)
-    gen.set_params(max_epochs=15).fit(X_fit)
+    gen.set_params(max_epochs=5).fit(X_fit)
     after = psd_distance(X_ref, gen.sample(200, random_state=0), sfreq=173.61)
-    assert after < before - 1.0, (before, after)
+    assert after < before - 5.0, (before, after)  # measured: about 27.5 dB -> 9.9 dB
 
 
 def test_metrics_separate_near_from_far():
