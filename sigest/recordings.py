@@ -373,7 +373,7 @@ def load_denoiser(model=None, weights=None):
     ----------
     model : str, optional
         A registered estimator name. With ``weights`` None it must name shipped weights,
-        ``"NAME:TAG"`` or ``"NAME"`` (the first shipped tag of that estimator).
+        ``"NAME:TAG"``, or ``"NAME"`` when that estimator has exactly one shipped tag.
     weights : str or Path, optional
         A file written by ``save()``.
 
@@ -406,6 +406,9 @@ def load_denoiser(model=None, weights=None):
             raise ValueError(f"no shipped weights for {name!r}; pass --weights FILE (from "
                              f"'sigest fit') or one of: "
                              f"{', '.join(f'{n}:{t}' for n, t in available())}")
+        if len(tags) > 1:
+            raise ValueError(f"{name!r} has several shipped weights; pick one with --model "
+                             f"{', '.join(f'{name}:{t}' for t in tags)}")
         tag = tags[0]
     return load_pretrained(name, tag)
 
@@ -439,7 +442,7 @@ def denoise_recording(input_path, output_path=None, *, model=None, weights=None,
     --------
     >>> from sigest.recordings import denoise_recording  # doctest: +SKIP
     >>> raw, clean = denoise_recording("S001R03.edf", "S001R03_denoised.edf",
-    ...                                model="fcnn:eegdenoisenet-emg")  # doctest: +SKIP
+    ...                                model="cdae-bam:eegdenoisenet-emg")  # doctest: +SKIP
     """
     raw = read_recording(input_path, quiet=quiet)
     picks = pick_channels(raw, channels)
@@ -629,8 +632,8 @@ def register_commands(sub):
     p.add_argument("input", help="recording: .edf, .bdf, .fif, or a WFDB record (.hea)")
     p.add_argument("output", help="output file: .fif or .edf")
     p.add_argument("--model", default=None,
-                   help="registered estimator name; NAME:TAG picks shipped weights "
-                        "(sigest.pretrained.available()), NAME alone its first shipped tag")
+                   help="shipped weights as NAME:TAG (sigest.pretrained.available(); NAME "
+                        "alone when it has one tag), or with --weights the expected estimator")
     p.add_argument("--weights", default=None, help="model file written by save() / sigest fit")
     p.add_argument("--channels", nargs="+", default=None,
                    help="channels to denoise (default: all signal channels)")

@@ -6,8 +6,9 @@ import pytest
 import sigest
 from sigest.pretrained import HERE, available, load_pretrained, model_card
 
-EXPECTED = [("bg-attention", "eegdenoisenet-emg"), ("cdae-bam", "mitbih-nstdb"),
-            ("fcnn", "eegdenoisenet-emg"), ("fcnn", "eegdenoisenet-eog")]
+EXPECTED = [("bg-attention", "eegdenoisenet-emg"), ("cdae-bam", "eegdenoisenet-emg"),
+            ("cdae-bam", "eegdenoisenet-eog"), ("cdae-bam", "mitbih-nstdb"),
+            ("fcnn", "eegdenoisenet-eog")]
 
 
 def test_available_lists_the_shipped_models():
@@ -42,7 +43,8 @@ def test_pretrained_with_params_and_unknown_tag():
         sigest.get_estimator("fcnn", pretrained="no-such-tag")
 
 
-def test_eog_weights_beat_the_noisy_input_on_held_out_epochs(shared_data):
+@pytest.mark.parametrize("name", ["cdae-bam", "fcnn"])
+def test_eog_weights_beat_the_noisy_input_on_held_out_epochs(shared_data, name):
     """The 21 test epochs of the card's split, official pairs at all 10 SNR levels."""
     from sigest.datasets import load_eegdenoisenet_eog_test
     from sigest.metrics import rrmse_temporal
@@ -51,7 +53,7 @@ def test_eog_weights_beat_the_noisy_input_on_held_out_epochs(shared_data):
     data = load_eegdenoisenet_eog_test(path=shared_data)
     test = np.sort(np.random.default_rng(2021).permutation(101)[80:])
     rows = np.isin(data.epoch, test)
-    est = load_pretrained("fcnn", "eegdenoisenet-eog")
+    est = load_pretrained(name, "eegdenoisenet-eog")
     denoised = denoise_array(est, data.noisy[rows], 256.0)
     assert rrmse_temporal(data.clean[rows], denoised) < \
         0.8 * rrmse_temporal(data.clean[rows], data.noisy[rows])
@@ -64,5 +66,9 @@ def test_cli_uses_shipped_weights(tmp_path, shared_data, capsys):
     excerpt = tmp_path / "ecg_raw.fif"
     read_recording(shared_data / "mitdb" / "100.hea").crop(0, 30).save(excerpt, verbose="error")
     out = tmp_path / "ecg_denoised_raw.fif"
-    assert main(["denoise", str(excerpt), str(out), "--model", "cdae-bam", "--quiet"]) == 0
+    assert main(["denoise", str(excerpt), str(out), "--model", "cdae-bam:mitbih-nstdb",
+                 "--quiet"]) == 0
     assert "RRMSE of output vs input" in capsys.readouterr().out and out.exists()
+    assert main(["denoise", str(excerpt), str(out), "--model", "cdae-bam", "--quiet"]) == 2
+    assert "several shipped weights" in capsys.readouterr().err
+    assert main(["denoise", str(excerpt), str(out), "--model", "fcnn", "--quiet"]) == 0

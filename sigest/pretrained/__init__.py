@@ -76,7 +76,7 @@ def load_pretrained(estimator_name, tag):
     Examples
     --------
     >>> import sigest
-    >>> den = sigest.get_estimator("fcnn", pretrained="eegdenoisenet-emg")  # doctest: +SKIP
+    >>> den = sigest.get_estimator("cdae-bam", pretrained="eegdenoisenet-emg")  # doctest: +SKIP
     >>> den.n_times_in_  # doctest: +SKIP
     256
     """
