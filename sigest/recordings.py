@@ -483,43 +483,58 @@ def cmd_denoise(args):
 
 
 def _load_dataset(name, path=None):
+    """(X, clean targets or None, sfreq, groups or None) of a registered data set."""
     from .plugins import get_dataset_loader
 
     loader = get_dataset_loader(name)
     kwargs = {"path": path} if path else {}
     result = loader(**kwargs)
-    sfreq = None
+    sfreq = groups = None
     if hasattr(result, "keys") and "clean" in result:  # paired test sets
         X, y = result["noisy"], result["clean"]
-        sfreq = result.get("sfreq")
+        sfreq, groups = result.get("sfreq"), result.get("epoch")
     elif hasattr(result, "keys") and "eeg" in result:  # the shipped sample
         X, y = result["eeg"], None
         sfreq = result.get("sfreq")
-    elif isinstance(result, tuple):
-        X, y = result[0], None
+    elif isinstance(result, tuple) and len(result) >= 3:
+        X, y, groups = result[0], None, result[2]
     else:
         raise ValueError(f"data set {name!r} is not a set of signal epochs sigest can fit on")
     if sfreq is None:
         sfreq = {"mitbih": 360.0, "eegmmidb": 160.0, "bonn": 173.61, "sleep-edf": 100.0}.get(name)
     X = np.asarray(X, dtype=np.float32)
-    return X, (None if y is None else np.asarray(y, dtype=np.float32)), sfreq
+    y = None if y is None else np.asarray(y, dtype=np.float32)
+    return X, y, sfreq, (None if groups is None else np.asarray(groups))
 
 
-def _split(n, test_size, seed):
+def _subsample(max_samples, *arrays):
+    n = len(arrays[0])
+    if not max_samples or n <= max_samples:
+        return arrays
+    keep = np.sort(np.random.default_rng(0).choice(n, max_samples, replace=False))
+    return tuple(None if a is None else a[keep] for a in arrays)
+
+
+def _split(n, test_size, seed, groups=None):
+    """Train/test indices; by group (epoch, record, subject) when the data set has groups."""
+    if groups is None:
+        groups = np.arange(n)
+    unique = np.unique(groups)
+    if len(unique) < 2:
+        raise ValueError(f"cannot hold out data: the data set has {len(unique)} group(s)")
     rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    n_test = max(1, int(round(n * test_size)))
-    return np.sort(order[n_test:]), np.sort(order[:n_test])
+    n_test = min(max(1, int(round(len(unique) * test_size))), len(unique) - 1)
+    test_groups = rng.permutation(unique)[:n_test]
+    test = np.isin(groups, test_groups)
+    return np.flatnonzero(~test), np.flatnonzero(test)
 
 
 def cmd_fit(args):
     from .plugins import get_estimator
 
-    X, y, sfreq = _load_dataset(args.dataset, args.data_path)
-    if args.max_samples and len(X) > args.max_samples:
-        keep = np.sort(np.random.default_rng(0).choice(len(X), args.max_samples, replace=False))
-        X, y = X[keep], (None if y is None else y[keep])
-    train, test = _split(len(X), args.test_size, args.random_state)
+    X, y, sfreq, groups = _load_dataset(args.dataset, args.data_path)
+    X, y, groups = _subsample(args.max_samples, X, y, groups)
+    train, test = _split(len(X), args.test_size, args.random_state, groups)
     params = {"verbose": 0 if args.quiet else 1, "random_state": args.random_state}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
@@ -542,10 +557,8 @@ def cmd_evaluate(args):
     if not Path(args.file).exists():
         raise FileNotFoundError(f"no such model file: {args.file}")
     estimator = load(args.file)
-    X, y, _ = _load_dataset(args.dataset, args.data_path)
-    if args.max_samples and len(X) > args.max_samples:
-        keep = np.sort(np.random.default_rng(0).choice(len(X), args.max_samples, replace=False))
-        X, y = X[keep], (None if y is None else y[keep])
+    X, y, _, _ = _load_dataset(args.dataset, args.data_path)
+    X, y = _subsample(args.max_samples, X, y)
     noisy, clean = _pairs_for(estimator, X, y)
     rows = []
     batches = range(0, len(noisy), 256)
@@ -557,7 +570,8 @@ def cmd_evaluate(args):
     for label, estimate in (("noisy input", noisy), ("denoised", denoised)):
         rows.append((label, float(rrmse_temporal(clean, estimate)),
                      float(correlation_coefficient(clean, estimate))))
-    print(f"{args.dataset}: {len(noisy)} epochs")
+    print(f"{args.dataset}: {len(noisy)} epochs (all of the data set, including any the model "
+          "was trained on; see the model card for held-out scores)")
     print(f"{'':12s}  RRMSE_t    CC")
     for label, r, cc in rows:
         print(f"{label:12s}  {r:7.4f}  {cc:6.4f}")
@@ -582,8 +596,13 @@ def _denoise_epochs(estimator, X):
     X = np.asarray(X)
     if X.shape[-1] == estimator.n_times_in_:
         return np.asarray(estimator.transform(X))
+    if int(getattr(estimator, "n_channels_in_", 1) or 1) != 1:
+        raise ValueError(f"epochs of {X.shape[-1]} samples need a single-channel model or one "
+                         f"fitted on {X.shape[-1]}-sample epochs; got n_times_in_="
+                         f"{estimator.n_times_in_}, n_channels_in_={estimator.n_channels_in_}")
+    # Each epoch (and channel) is one row of the overlap-add, all in one batched call.
     flat = X.reshape(-1, X.shape[-1])
-    return np.stack([denoise_array(estimator, row[None])[0] for row in flat]).reshape(X.shape)
+    return denoise_array(estimator, flat).reshape(X.shape)
 
 
 def cmd_plot(args):
@@ -644,7 +663,9 @@ def register_commands(sub):
 
     p = sub.add_parser("fit", help="fit a denoiser on a registered data set and save it",
                        description="Fit MODEL on a registered data set (sigest datasets), hold "
-                       "out --test-size of the epochs, report the held-out score, and save() it.")
+                       "out --test-size of it (by the data set's groups: underlying epoch, "
+                       "record or subject, so no group is on both sides), report the held-out "
+                       "score, and save() it. Progress bar and epoch table unless --quiet.")
     p.add_argument("model", help="registered denoiser name (sigest list --task denoising)")
     p.add_argument("--dataset", required=True, help="registered data set name")
     p.add_argument("--output", default=None, help="model file (default MODEL-DATASET.zip)")

@@ -212,3 +212,16 @@ def test_plot_writes_figure(tmp_path, tiny_model, edf_path):
     assert main(["plot", str(edf_path), str(fig), "--weights", str(weights), "--channel",
                  "Cz..", "--duration", "3", "--quiet"]) == 0
     assert fig.stat().st_size > 5000
+
+
+def test_fit_holds_out_whole_groups(tmp_path, shared_data, capsys):
+    from sigest.recordings import _split
+
+    groups = np.repeat(np.arange(20), 10)  # e.g. 10 mixtures of each clean epoch
+    train, test = _split(len(groups), 0.2, 0, groups)
+    assert not set(groups[train]) & set(groups[test]) and len(set(groups[test])) == 4
+    model = tmp_path / "paired.zip"
+    assert main(["fit", "tiny-conv-denoiser", "--dataset", "eegdenoisenet-eog-test",
+                 "--data-path", str(shared_data), "--max-samples", "150", "--max-epochs", "1",
+                 "--output", str(model), "--quiet"]) == 0
+    assert model.exists() and "held-out" in capsys.readouterr().out
