@@ -363,7 +363,9 @@ def main(argv=None):
     parser.add_argument("--braindecode", action="store_true",
                         help="also the braindecode plugin's models (full mode, ~1 h more)")
     parser.add_argument("--models", nargs="*", help="only these registry names")
-    parser.add_argument("--skip-data", action="store_true", help="skip the item-5 rows")
+    parser.add_argument("--skip-data", action="store_true", help="skip the data-on-the-fly rows")
+    parser.add_argument("--only-data", action="store_true",
+                        help="only the data-on-the-fly rows, into throughput_data.json/.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     epochs, repeats = (1, 2) if args.quick else (2, 3)
@@ -374,7 +376,8 @@ def main(argv=None):
              "Denoisers on explicit pairs, epoch_scaling=None. Classical denoisers (bandpass, "
              "wavelet) skipped: no network. Inference: sigest transform/predict_proba vs "
              "module(x) in batches of 256 under no_grad.")
-    results = Results("throughput", quick=args.quick, notes=notes,
+    results = Results("throughput_data" if args.only_data else "throughput", quick=args.quick,
+                      notes=notes,
                       data="the shipped real EEG sample (EEGdenoiseNet clean epochs), cut into "
                            "epochs of each model's shape and scaled to unit std; denoisers get "
                            "white-noise noisy copies",
@@ -387,12 +390,14 @@ def main(argv=None):
             "share_of_step_direct", "share_of_step_fit", "error"]
     registry = {row["name"]: row for row in _registry()}
     names = [n for n in registry if n in SPECS or registry[n]["plugin"] == "braindecode"]
-    if args.models:
+    if args.only_data:
+        names = []
+    elif args.models:
         names = [n for n in names if n in args.models]
     elif args.quick or not args.braindecode:
         names = [n for n in names if registry[n]["plugin"] != "braindecode"]
     for skipped in sorted(set(registry) - set(names)):
-        if skipped in CLASSICAL:
+        if skipped in CLASSICAL and not args.only_data:
             results.add(model=skipped, part="train", error="skipped: classical, no network")
     for name in names:
         spec = SPECS.get(name, BRAINDECODE_SPEC)
