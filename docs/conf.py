@@ -23,6 +23,7 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
                     "auto_examples/*.pickle", "auto_examples/*.codeobj.json"]
 autosummary_generate = True
+templates_path = ["_templates"]
 autodoc_default_options = {"members": True, "inherited-members": False}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
@@ -52,3 +53,15 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"sigest {version}"
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
 html_static_path = []
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    # scikit-learn generates set_*_request methods on every estimator class; their docstrings
+    # point into scikit-learn's own glossary.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_member)
