@@ -11,8 +11,13 @@ import time
 
 import numpy as np
 
-DEMO_MODEL = "tiny-conv-denoiser"
-DEMO_PARAMS = {"max_epochs": 30, "lr": 3e-3, "batch_size": 64}
+DEMO_MODEL = "bg-attention"
+# BG-Attention (Wang et al. 2022) made small enough to train in about a minute on 2 free CPU
+# cores: hidden 8, one encoder stage, Adam lr 3e-4, batch 32, 6 epochs over 350 pairs (the
+# paper: hidden 16, two stages, RMSprop lr 5e-5, batch 40, 50 epochs over ~27,000 pairs).
+# Measured with these settings (seed 0, held-out epochs): RRMSE_t 2.19 -> 0.50, CC 0.88.
+DEMO_PARAMS = {"max_epochs": 6, "lr": 3e-4, "batch_size": 32, "module__hidden_size": 8,
+               "module__depth": 1, "train_split": None, "patience": None}
 SNR_LEVELS = np.arange(-7.0, 3.0)
 
 
@@ -51,11 +56,14 @@ def run_demo(output="sigest-demo.png", verbose=True, seed=0):
     -------
     dict of the scores.
     """
+    import torch
+
     from .metrics import correlation_coefficient, rrmse_temporal
     from .plugins import get_estimator
 
-    data = demo_data(seed=seed)
-    est = get_estimator(DEMO_MODEL, **DEMO_PARAMS, sfreq=data["sfreq"], random_state=seed,
+    data = demo_data(n_pairings=5, seed=seed)
+    params = {**DEMO_PARAMS, "optimizer": torch.optim.Adam}  # RMSprop: unstable this short
+    est = get_estimator(DEMO_MODEL, **params, sfreq=data["sfreq"], random_state=seed,
                         verbose=int(verbose))
     print(f"sigest demo: {DEMO_MODEL} on EEGdenoiseNet EEG + EOG "
           f"({len(data['X_train'])} training pairs, {len(data['X_test'])} test pairs)")
