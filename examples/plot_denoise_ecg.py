@@ -21,8 +21,8 @@ X, _, groups = load_mitbih(records=["100", "101", "103", "105"], window=256)
 X = (X - X.mean(axis=1, keepdims=True)) / X.std()
 train, test = groups != "105", groups == "105"
 
-den = sigest.get_estimator("cdae-bam", max_epochs=8, random_state=0)
-den.fit(X[train][:3000])
+den = sigest.get_estimator("cdae-bam", max_epochs=5, random_state=0)
+den.fit(X[train][:1500])
 
 mixture = NoiseInjector(source=("nstdb-ma", "nstdb-bw", "powerline-60"), snr_db=6.0,
                         sfreq=360.0, split="test", snr_definition="power", random_state=1)

@@ -24,7 +24,7 @@ test = ~train
 # Train a fully-connected EEGdenoiseNet network (the fastest of the benchmark networks) and
 # the band-pass baseline on the same training pairs.
 models = {
-    "fcnn": sigest.get_estimator("fcnn", max_epochs=40, lr=1e-3, random_state=0),
+    "fcnn": sigest.get_estimator("fcnn", max_epochs=30, lr=1e-3, random_state=0),
     "bandpass": sigest.get_estimator("bandpass", l_freq=4.0, h_freq=40.0, sfreq=data.sfreq),
 }
 outputs = {"noisy": data.noisy[test]}

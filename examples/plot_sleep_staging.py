@@ -3,7 +3,7 @@ Stage sleep with the frequency-cut attention stager
 ===================================================
 
 Sleep-EDF (Fpz-Cz, 100 Hz, the first 5 s of every 30-s epoch). We train a small stager on
-four subjects and stage one night of a fifth: a hypnogram and a confusion matrix.
+three subjects and stage one night of a fourth: a hypnogram and a confusion matrix.
 """
 
 import matplotlib.pyplot as plt
@@ -13,11 +13,11 @@ import sigest
 from sigest.datasets import SLEEP_STAGES, load_sleep_edf
 from sigest.plot import plot_confusion, plot_hypnogram
 
-X, y, groups, meta = load_sleep_edf(subjects=[0, 1, 2, 3, 4], return_meta=True)
-train = groups != 4
-test_night = (groups == 4) & (meta["night"] == meta["night"][groups == 4][0])
+X, y, groups, meta = load_sleep_edf(subjects=[0, 1, 2, 3], return_meta=True)
+train = groups != 3
+test_night = (groups == 3) & (meta["night"] == meta["night"][groups == 3][0])
 
-stager = sigest.get_estimator("freqcut-sleep", max_epochs=6, module__depth=2,
+stager = sigest.get_estimator("freqcut-sleep", max_epochs=4, module__depth=2,
                               module__heads=4, module__dim=64, random_state=0)
 stager.fit(X[train], y[train])
 pred = stager.predict(X[test_night])

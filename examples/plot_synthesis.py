@@ -15,7 +15,7 @@ import sigest
 from sigest.datasets import load_bonn
 
 X, y, groups = load_bonn(sets="ZS", layout="uci", binary=True)
-gen = sigest.get_estimator("wavegan", loss="wgan-gp", max_epochs=15, random_state=0)
+gen = sigest.get_estimator("wavegan", loss="wgan-gp", max_epochs=10, random_state=0)
 gen.fit(X, y)
 fake = gen.sample(200, y=1, random_state=0)
 real = X[y == 1][:200]
