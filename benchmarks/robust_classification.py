@@ -476,10 +476,12 @@ def figure(means, stem):
         for model, aug in sorted({(r["model"], r["augmentation"]) for r in rows}):
             cell = sorted((r for r in rows if (r["model"], r["augmentation"]) == (model, aug)),
                           key=lambda r: xs[r["snr_db"]])
+            style = dict(marker="o", linestyle="-" if aug != "none" else "--")
+            if model.startswith("chance"):
+                style = dict(color="black", linestyle=":", marker="")
             ax.errorbar([xs[r["snr_db"]] for r in cell], [r[metric] for r in cell],
                         yerr=[r.get(f"{metric}_std", 0) for r in cell], capsize=3,
-                        marker="o", linestyle="-" if aug != "none" else "--",
-                        label=f"{model} ({aug})")
+                        label=f"{model} ({aug})", **style)
         ax.set_xticks(list(xs.values()), ["-8 dB", "-4 dB", "0 dB", "clean"])
         ax.set_xlabel("test data (NSTDB ma muscle noise)")
         ax.set_ylabel(metric)
