@@ -298,3 +298,16 @@ def get_scorer(name):
     except ValueError:
         raise ValueError(f"unknown scorer {name!r}; sigest's are {sorted(SCORERS)}, and every "
                          "scikit-learn scorer name works too") from None
+
+
+# Metrics of generated data live in their own module (they train small models); re-exported here
+# so every metric is reachable from sigest.metrics.
+from .generative_metrics import (  # noqa: E402
+    EEG_BANDS,
+    EmbeddingClassifier,
+    c2st_auc,
+    frechet_distance,
+    psd_distance,
+    sliced_wasserstein_distance,
+    tstr_trtr,
+)
