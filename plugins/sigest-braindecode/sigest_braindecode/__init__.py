@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
 
 from sigest.base import SignalClassifier
 from sigest.plugins import hookimpl
@@ -112,6 +113,32 @@ class BraindecodeClassifier(SignalClassifier):
     def __init__(self, module=None, *, pad_times=None, iterator_train__shuffle=True, **kwargs):
         super().__init__(module, iterator_train__shuffle=iterator_train__shuffle, **kwargs)
         self.pad_times = pad_times
+
+    # Some braindecode models (EEGNet's max-norm constraint, ...) use torch parametrizations,
+    # which torch refuses to pickle; such a network is pickled as its state_dict and rebuilt.
+    def __getstate__(self):
+        module = self.__dict__.get("module_")
+        if module is None or not any(parametrize.is_parametrized(m) for m in module.modules()):
+            return super().__getstate__()
+        weights = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+        self.__dict__["module_"] = None
+        optimizer = self.__dict__.pop("optimizer_", None)
+        try:
+            state = super().__getstate__()
+        finally:
+            self.__dict__["module_"] = module
+            if optimizer is not None:
+                self.__dict__["optimizer_"] = optimizer
+        state["_module_weights"] = weights
+        return state
+
+    def __setstate__(self, state):
+        weights = state.pop("_module_weights", None)
+        super().__setstate__(state)
+        if weights is not None:  # the optimizer restarts from its initial state
+            self.initialize_module()
+            self.module_.load_state_dict(weights)
+            self.initialize_optimizer()
 
     def _check_X(self, X, *, reset):
         X3, rank = super()._check_X(X, reset=reset)

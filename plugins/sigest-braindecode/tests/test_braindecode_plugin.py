@@ -119,3 +119,12 @@ def _expected(estimator):
 @parametrize_with_checks(list(_check_instances()), expected_failed_checks=_expected)
 def test_sklearn_checks_main_models(estimator, check):
     check(estimator)
+
+
+def test_fitted_parametrized_network_pickles():
+    # EEGNet's max-norm constraint is a torch parametrization, which torch cannot pickle
+    X = np.random.default_rng(0).standard_normal((16, 2, 40))
+    est = sigest.get_estimator("braindecode-eegnet", max_epochs=1, pad_times=128,
+                               module__kernel_length=16).fit(X, np.tile([0, 1], 8))
+    copy = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(copy.predict_proba(X), est.predict_proba(X), rtol=1e-6)
