@@ -54,7 +54,8 @@ SPECS = {
     "example-fir-denoiser": dict(shape=(1, 512), sfreq=256.0, n=512),
     "cdae-bam": dict(shape=(1, 512), sfreq=360.0, n=256),
     "tiny-conv-classifier": dict(shape=(2, 512), sfreq=256.0, n=512),
-    "freqcut-sleep": dict(shape=(1, 3000), sfreq=100.0, n=64),
+    # default network (dim 128, depth 8) at its default batch 64 took > 5.7 GB here (OOM-killed)
+    "freqcut-sleep": dict(shape=(1, 3000), sfreq=100.0, n=32, params={"batch_size": 16}),
     "ts-stdn": dict(shape=(2, 800), sfreq=200.0, n=64),
     "gan": dict(shape=(1, 178), sfreq=178.0, n=512),
     "wavegan": dict(shape=(1, 178), sfreq=178.0, n=256),
@@ -343,7 +344,7 @@ def measure_stft_transformer(results, repeats):
     X, y = make_task("freqcut-sleep", "classification", spec)
     stft = STFT(sfreq=100.0, n_fft=100, hop_length=100).fit(X)
     S = stft.transform(X)
-    est = estimator("freqcut-sleep", spec, 1, spectrogram_input=True).fit(S, y)
+    est = estimator("freqcut-sleep", spec, 1, spectrogram_input=True, sfreq=None).fit(S, y)
     n_batches = int(np.ceil(len(X) / est.batch_size))
     step = _median_time(lambda: est.fit(S, y), repeats) / n_batches
     xb = X[:est.batch_size]
@@ -364,6 +365,8 @@ def main(argv=None):
                         help="also the braindecode plugin's models (full mode, ~1 h more)")
     parser.add_argument("--models", nargs="*", help="only these registry names")
     parser.add_argument("--skip-data", action="store_true", help="skip the data-on-the-fly rows")
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile rows")
+    parser.add_argument("--part", default="", help="results file suffix: throughput_<part>")
     parser.add_argument("--only-data", action="store_true",
                         help="only the data-on-the-fly rows, into throughput_data.json/.md")
     args = parser.parse_args(argv)
@@ -376,7 +379,8 @@ def main(argv=None):
              "Denoisers on explicit pairs, epoch_scaling=None. Classical denoisers (bandpass, "
              "wavelet) skipped: no network. Inference: sigest transform/predict_proba vs "
              "module(x) in batches of 256 under no_grad.")
-    results = Results("throughput_data" if args.only_data else "throughput", quick=args.quick,
+    stem = "throughput_data" if args.only_data else "throughput"
+    results = Results(stem + (f"_{args.part}" if args.part else ""), quick=args.quick,
                       notes=notes,
                       data="the shipped real EEG sample (EEGdenoiseNet clean epochs), cut into "
                            "epochs of each model's shape and scaled to unit std; denoisers get "
@@ -401,7 +405,8 @@ def main(argv=None):
             results.add(model=skipped, part="train", error="skipped: classical, no network")
     for name in names:
         spec = SPECS.get(name, BRAINDECODE_SPEC)
-        for compile_ in ((False, True) if (name in COMPILE_MODELS and not args.quick)
+        for compile_ in ((False, True) if (name in COMPILE_MODELS and not args.quick
+                                           and not args.no_compile)
                          else (False,)):
             try:
                 measure(results, name, registry[name]["task"], spec, epochs, repeats, compile_)
@@ -416,7 +421,9 @@ def main(argv=None):
             measure_noise(results, name, noise, epochs, repeats)
             results.write(table_keys=keys)
         measure_stft(results, "ts-stdn", "spectrum", repeats)
+        results.write(table_keys=keys)
         measure_stft(results, "freqcut-sleep", "spectrogram", repeats)
+        results.write(table_keys=keys)
         measure_stft_transformer(results, repeats)
         results.write(table_keys=keys)
 
