@@ -325,22 +325,27 @@ def merge(n_parts, quick):
             if row.get("fold") != "mean" and key not in seen:
                 seen.add(key)
                 rows.append(row)
-    variants = {(r["model"], r["augmentation"]) for r in rows}
-    folds = sorted(set.intersection(*({r["fold"] for r in rows if (r["model"],
-                                                                   r["augmentation"]) == v}
-                                      for v in variants)))
     for row in rows:
         results.add(**row)
-    # the means compare models on identical folds: those every model finished
+    # the means compare models on identical folds: those every model of the group finished
+    # (models trained without augmentation; models trained with it)
     means = Results("sleep_staging", data="", protocol="", quick=quick)
-    for row in rows:
-        if row["fold"] in folds:
-            means.add(**row)
+    note = "\n"
+    for augmentation in sorted({r["augmentation"] for r in rows}):
+        group = [r for r in rows if r["augmentation"] == augmentation]
+        models = {r["model"] for r in group}
+        folds = sorted(set.intersection(*({r["fold"] for r in group if r["model"] == m}
+                                          for m in models)))
+        means.rows += [r for r in group if r["fold"] in folds]
+        note += (f"Means of models trained with augmentation={augmentation!r} are over the "
+                 f"folds all of them finished: {folds}.\n")
     table = add_means(means)
     results.rows += [r for r in means.rows if r.get("fold") == "mean"]
-    n_total = max(r["fold"] for r in rows) + 1
-    note = (f"\nMeans over the folds every model finished: {folds} (of the folds run so far: "
-            f"{n_total}; per-fold rows above include all of them).\n")
+    every = Results("sleep_staging", data="", protocol="", quick=quick)
+    every.rows = [dict(r) for r in rows if r["test_noise"] == "none"]
+    table += ("\n### Clean test epochs, mean over every fold each model finished (folds differ "
+              "between models: orientation only, not in the JSON)\n"
+              + add_means(every).replace("\n## Mean over folds\n", ""))
     results.write(table_keys=ROW_KEYS, extra_md=note + table + published_md())
 
 
