@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 import pywt
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ..preprocessing import bandpass_array, notch_array
 from ..validation import (
@@ -60,7 +60,9 @@ class _ClassicalDenoiser(TransformerMixin, BaseEstimator):
         self
         """
         self._check_params()
-        self._check_X(X, reset=True)
+        X3, _ = self._check_X(X, reset=True)
+        if y is not None and not is_mne_data(y):
+            check_consistent_length(X3, y)  # ignored, but a y of another length is a mistake
         return self
 
     def transform(self, X):
