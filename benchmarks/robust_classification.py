@@ -528,7 +528,11 @@ def chance_rows(task, quick, folds_measured):
 def merge(quick, notes=""):
     rows, parts = [], []
     for task in ("sleep", "motor"):
-        for path in sorted(RESULTS.glob(f"{NAME}_{task}*.json")):
+        # a part run for chosen folds (robust_classification_motor_<folds>.json) wins over the
+        # same folds in the main file, read last
+        paths = sorted(RESULTS.glob(f"{NAME}_{task}*.json"),
+                       key=lambda p: (p.stem.removesuffix("_quick") == f"{NAME}_{task}", p.name))
+        for path in paths:
             payload = json.loads(path.read_text())
             if payload.get("quick") != quick:
                 continue
