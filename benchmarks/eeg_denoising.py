@@ -396,7 +396,9 @@ def merge_parts(args):
                       "steps), lr 1e-4, so every learned model is heavily undertrained; see "
                       "`--help`. Published tables were not reachable offline.")
     results.header.update({k: payload[k] for k in ("command", "date", "git", "machine")})
-    results.header["command"] += " ; " + "python benchmarks/eeg_denoising.py --merge"
+    commands = [json.loads(f.read_text())["command"] for f in files]
+    results.header["command"] = " ; ".join(commands + ["python benchmarks/eeg_denoising.py "
+                                                       "--merge"])
     results.rows = rows
     finalize(results, {})
 
