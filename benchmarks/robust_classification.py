@@ -542,7 +542,8 @@ def merge(quick, notes=""):
             parts.append(f"`{payload['command']}` (git {payload['git'][:10]}, "
                          f"{payload['date']})")
             measured = {r["fold"] for r in payload["rows"] if r.get("fold") != "mean"}
-            rows += chance_rows(task, quick, measured)
+            rows += [r for r in chance_rows(task, quick, measured)
+                     if tuple(r.get(k) for k in KEYS + ("fold",)) not in seen]
     results = Results(NAME, data=DATA_MD, protocol=PROTOCOL, quick=quick, notes=notes)
     results.rows = list(rows)
     means = mean_rows(rows)
