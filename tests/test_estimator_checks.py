@@ -11,7 +11,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sigest.plugins import estimator_entries
 
 # check name -> reason, per estimator name; as few as possible.
-EXPECTED_FAILURES = {}
+EXPECTED_FAILURES = {
+    "bg-attention": {"check_methods_subset_invariance": (
+        "float32 GRU/attention kernels round differently for a batch of 1 than for a full "
+        "batch (differences ~1e-7 > the check's atol 1e-7); not a per-sample dependence")},
+}
 
 ENTRIES = sorted(estimator_entries().items())
 CHECKED = [(name, entry) for name, entry in ENTRIES if not entry.extra.get("skip_checks")]
