@@ -52,8 +52,9 @@ class SignalDataset(torch.utils.data.Dataset):
         return len(self.X)
 
     def _rows(self, array, index):
-        return torch.from_numpy(np.array(array[index], dtype=np.float32 if array is self.X
-                                         else None, copy=True))
+        rows = array[index]
+        dtype = np.float32 if array is self.X or rows.dtype.kind == "f" else None
+        return torch.from_numpy(np.array(rows, dtype=dtype, copy=True))
 
     def __getitem__(self, i):
         yi = None if self.y is None else self._rows(self.y, i)
@@ -91,6 +92,36 @@ class DivergenceGuard(Callback):
 
 def _batch_collate(batch):
     return batch
+
+
+class ArrayBatchIterator:
+    """Batches of a :class:`SignalDataset` (or a Subset of one) by fancy indexing.
+
+    What ``DataLoader`` does for in-memory arrays, without its per-batch machinery: it is what
+    sigest's nets iterate over unless ``iterator_train``/``iterator_valid`` or their
+    ``num_workers``, ``sampler`` or ``collate_fn`` are set. Training batches are shuffled
+    (``torch.randperm``, seeded per epoch) unless ``iterator_train__shuffle=False``.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle, generator=None):
+        if isinstance(dataset, torch.utils.data.Subset):
+            self.base, self.indices = dataset.dataset, np.asarray(dataset.indices)
+        else:
+            self.base, self.indices = dataset, np.arange(len(dataset))
+        self.batch_size = max(int(batch_size), 1)
+        self.shuffle = shuffle
+        self.generator = generator  # a callable giving the epoch's torch.Generator, or None
+
+    def __len__(self):
+        return math.ceil(len(self.indices) / self.batch_size)
+
+    def __iter__(self):
+        order = self.indices
+        if self.shuffle:
+            generator = self.generator() if self.generator is not None else None
+            order = order[torch.randperm(len(order), generator=generator).numpy()]
+        for start in range(0, len(order), self.batch_size):
+            yield self.base.__getitems__(order[start:start + self.batch_size])
 
 
 class _SignalNet:
@@ -187,6 +218,7 @@ class _SignalNet:
     def _seeded(self):
         seed = self._seed()
         self._fit_seed = seed
+        self._shuffle_generator = None
         if seed is None:
             self._rng = np.random.default_rng()
             yield
@@ -222,6 +254,15 @@ class _SignalNet:
     def get_iterator(self, dataset, training=False):
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
+        base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
+        plain = set(kwargs) <= {"batch_size", "shuffle"}
+        if plain and getattr(self, prefix) is torch.utils.data.DataLoader \
+                and isinstance(base, SignalDataset):
+            batch_size = kwargs.get("batch_size", self.batch_size)
+            if batch_size == -1:
+                batch_size = len(dataset)
+            return ArrayBatchIterator(dataset, batch_size, kwargs.get("shuffle", training),
+                                      generator=lambda: self.__dict__.get("_shuffle_generator"))
         if getattr(self, prefix) is torch.utils.data.DataLoader and "collate_fn" not in kwargs:
             base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
             if isinstance(base, SignalDataset):
@@ -252,9 +293,18 @@ class _SignalNet:
             # Shuffling, dropout and noise of epoch k depend only on (seed, k), so training
             # resumed from a checkpoint of epoch k repeats an uninterrupted run exactly.
             sequence = np.random.SeedSequence([self._fit_seed, len(self.history)])
-            torch.manual_seed(int(sequence.generate_state(1, np.uint64)[0] >> 1))
+            torch_seed = int(sequence.generate_state(1, np.uint64)[0] >> 1)
+            torch.manual_seed(torch_seed)
+            # shuffling gets its own generator: fits in parallel threads must not share one
+            self._shuffle_generator = torch.Generator().manual_seed(torch_seed)
             self._rng = np.random.default_rng(sequence)
         return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _set_training(self, training=True):
+        # module.train() walks every submodule; skip it when nothing changes (a hot path)
+        modules = [getattr(self, name + "_", None) for name in self._modules + self._criteria]
+        if any(isinstance(m, torch.nn.Module) and m.training != training for m in modules):
+            super()._set_training(training)
 
     def _scale_of(self, x):
         if getattr(self, "epoch_scaling", None) == "std":
@@ -422,14 +472,13 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
             check_consistent_length(X3, y)
             self._noise_mode = False
             self.noise_ = None
-            return X3.astype(np.float32, copy=False), check_clean_target(
-                y, X3, rank, owner=type(self).__name__).astype(np.float32, copy=False)
+            return X3, check_clean_target(y, X3, rank, owner=type(self).__name__)
         if y is not None:
             y = column_or_1d(y, warn=False)
             check_consistent_length(X3, y)
         self.noise_ = self._fitted_noise(X3)
         self._noise_mode = True
-        return X3.astype(np.float32, copy=False), None
+        return X3, None  # batches are cast to float32 as they are drawn (memmaps stay on disk)
 
     def _fitted_noise(self, X3):
         from .noise import make_noise
@@ -630,7 +679,7 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
                              f"{self.classes_.tolist()}")
         y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         self.noise_ = None if self.noise is None else self._fitted_noise(X3)
-        return X3.astype(np.float32, copy=False), y_encoded
+        return X3, y_encoded
 
     _fitted_noise = SignalDenoiser._fitted_noise
 
