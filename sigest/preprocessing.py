@@ -548,7 +548,7 @@ class Resample(_SignalTransformer):
 
         Returns
         -------
-        X_resampled : ndarray of shape (n_epochs, [n_channels,] n_times_out_)
+        X_resampled : ndarray of shape (n_epochs, [n_channels,] ``n_times_out_``)
         """
         import mne
 
