@@ -28,7 +28,14 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import Callback, EpochScoring, EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.callbacks import (
+    Callback,
+    EpochScoring,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+)
 from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy
 
@@ -839,9 +846,10 @@ class SignalGenerator(_SignalNet, NeuralNet):
                                                 "data_std_", "output_rank_")
 
     def __init__(self, module=None, *, criterion=torch.nn.BCEWithLogitsLoss,
-                 optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64, train_split=None,
-                 callbacks=None, loss="gan", n_critic=1, gp_weight=10.0, sampling_strategy="auto", sfreq=None,
-                 random_state=None, verbose=0, device="cpu", warm_start=False, **kwargs):
+                 optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64,
+                 train_split=None, callbacks=None, loss="gan", n_critic=1, gp_weight=10.0,
+                 sampling_strategy="auto", sfreq=None, random_state=None, verbose=0, device="cpu",
+                 warm_start=False, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          callbacks=callbacks, verbose=verbose, device=device,

@@ -302,7 +302,7 @@ def get_scorer(name):
 
 # Metrics of generated data live in their own module (they train small models); re-exported here
 # so every metric is reachable from sigest.metrics.
-from .generative_metrics import (  # noqa: E402
+from .generative_metrics import (  # noqa: E402, F401
     EEG_BANDS,
     EmbeddingClassifier,
     c2st_auc,

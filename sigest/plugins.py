@@ -151,7 +151,8 @@ def _validate_estimator(entry: Entry):
             f"estimator {entry.name!r} must be a scikit-learn estimator class; got {entry.obj!r}"
         )
     if entry.task not in TASKS:
-        raise ValueError(f"estimator {entry.name!r}: task must be one of {TASKS}; got {entry.task!r}")
+        raise ValueError(
+            f"estimator {entry.name!r}: task must be one of {TASKS}; got {entry.task!r}")
 
 
 def _validate_callable(entry: Entry):
