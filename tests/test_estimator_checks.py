@@ -15,6 +15,9 @@ EXPECTED_FAILURES = {
     "bg-attention": {"check_methods_subset_invariance": (
         "float32 GRU/attention kernels round differently for a batch of 1 than for a full "
         "batch (differences ~1e-7 > the check's atol 1e-7); not a per-sample dependence")},
+    "freqcut-sleep": {"check_methods_subset_invariance": (
+        "float32 attention matmuls round differently for a batch of 1 than for a full batch "
+        "(differences ~1e-7 > the check's atol 1e-7); not a per-sample dependence")},
 }
 
 ENTRIES = sorted(estimator_entries().items())
