@@ -52,7 +52,10 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_title = f"sigest {version}"
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
-html_static_path = []
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.png"
+# An explicit mode, so the theme does not log an error on a first visit.
+html_context = {"default_mode": "light"}
 
 
 def _skip_member(app, what, name, obj, skip, options):
