@@ -159,3 +159,16 @@ def test_transformers_reject_bad_sfreq_and_do_not_mutate(transformer):
     np.testing.assert_array_equal(X, before)
     with pytest.raises(ValueError, match="sfreq"):
         clone(transformer).set_params(sfreq=-1.0).fit_transform(X)
+
+
+def test_the_base_rejects_epochs_shorter_than_a_declared_receptive_field():
+    # Every registered network pads short epochs itself; the base's check is what a network
+    # with a hard minimum (``_min_times``) relies on.
+    from sigest.estimators.tiny import TinyDenoiser
+
+    class NeedsLongEpochs(TinyDenoiser):
+        _min_times = 64
+
+    with pytest.raises(ValueError, match=r"X has 32 time samples \(n_features = 32\), but "
+                                         r"NeedsLongEpochs needs at least 64"):
+        NeedsLongEpochs(max_epochs=1).fit(RNG.standard_normal((8, 32)))
