@@ -1,14 +1,20 @@
-"""Shared machinery of the loaders: where data live, sha256 checks, downloads, windowing."""
+"""Shared machinery of the loaders: where data live, hash checks, downloads, windowing."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 
 from ._registry import HASHES
+from ._registry_extra import EXTRA
 
 ENV_VAR = "SIGEST_DATA"
 
@@ -16,6 +22,8 @@ ENV_VAR = "SIGEST_DATA"
 #: local server; a user can point them at a mirror.
 BASE_URLS = {
     "eegdenoisenet": "https://raw.githubusercontent.com/ncclabsustech/EEGdenoiseNet/master/data/",
+    # the official README places the 512-Hz files on G-Node GIN (a git-annex repository)
+    "eegdenoisenet-512hz": "https://gin.g-node.org/NCClab/EEGdenoiseNet/raw/master/data/",
     "eegdenoisenet-eog-test": (
         "https://raw.githubusercontent.com/WilliamRo/EEG-Denoise/"
         "edefe4f02822a2dc7bc77923e165cd2bb522c3bb/01-EEGDenoiseNet_Dataset/test_data/"
@@ -29,7 +37,16 @@ BASE_URLS = {
         "cde8b3995c8be2a7228e6363d1d15b1fe069a198/edf_true_5s_npz/"
     ),
     "sleep-edfx": "https://physionet.org/files/sleep-edfx/1.0.0/",
+    # one archive (ends in an archive suffix) or a folder of per-set archives (``Z.zip``, ...)
+    "bonn-eeg": (
+        "https://github.com/saumitkunder/EEG-DATA-SYNTHESIS-USING-GANS/raw/"
+        "a0d217ac534634c08e3ecd77b2a15caa03bce222/Dataset/"
+        "Eplieptic%20Seizure%20Detection%20Dataset.zip"
+    ),
 }
+
+#: URL endings :func:`fetch_archive` can unpack.
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 #: Folders whose origin publishes a ``SHA256SUMS.txt`` (PhysioNet): files missing from
 #: :data:`HASHES` are checked against it when downloaded.
@@ -37,7 +54,8 @@ PHYSIONET = ("mitdb", "nstdb", "emgdb", "eegmmidb", "sleep-edfx")
 
 
 class DataIntegrityError(ValueError):
-    """A data file's sha256 differs from the published one."""
+    """A data file's size or digest (sha256, or md5 where only that is known) is not the
+    published one."""
 
 
 def _cache_dir() -> Path:
@@ -114,13 +132,14 @@ def resolve_case(folder: Path, rel):
 _verified: dict[tuple, str] = {}
 
 
-def sha256(file) -> str:
-    """sha256 hex digest of a file, cached per process by (path, size, mtime)."""
+def file_hash(file, alg="sha256") -> str:
+    """Hex digest (``alg`` of :mod:`hashlib`) of a file, cached per process by (path, size,
+    mtime)."""
     file = Path(file)
     st = file.stat()
-    key = (str(file.resolve()), st.st_size, st.st_mtime_ns)
+    key = (str(file.resolve()), st.st_size, st.st_mtime_ns, alg)
     if key not in _verified:
-        h = hashlib.sha256()
+        h = hashlib.new(alg)
         with open(file, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
@@ -128,34 +147,84 @@ def sha256(file) -> str:
     return _verified[key]
 
 
-def known_hash(folder, rel):
-    """The published sha256 of ``folder/rel`` (case-insensitive name), or None."""
-    table = HASHES.get(folder, {})
+def sha256(file) -> str:
+    """sha256 hex digest of a file, cached per process by (path, size, mtime)."""
+    return file_hash(file, "sha256")
+
+
+def _lookup(table, rel):
     if rel in table:
         return table[rel]
     low = rel.lower()
-    for name, digest in table.items():
+    for name, value in table.items():
         if name.lower() == low:
-            return digest
+            return value
     return None
 
 
+def _entry(folder, rel):
+    """(digest, size) of ``folder/rel``: the generated sha256 table first (no size), then
+    :data:`~sigest.datasets._registry_extra.EXTRA`; (None, None) if neither has it."""
+    digest = _lookup(HASHES.get(folder, {}), rel)
+    if digest is not None:
+        return digest, None
+    return _lookup(EXTRA.get(folder, {}), rel) or (None, None)
+
+
+def known_hash(folder, rel):
+    """The published digest of ``folder/rel`` (case-insensitive name), or None.
+
+    In pooch's form: a bare hex string is a sha256 (the generated registry), otherwise
+    ``"alg:hex"`` (e.g. ``"md5:..."`` for files whose origin publishes no sha256).
+    """
+    return _entry(folder, rel)[0]
+
+
+def known_size(folder, rel):
+    """The published size in bytes of ``folder/rel``, or None."""
+    return _entry(folder, rel)[1]
+
+
+def _split_digest(digest):
+    alg, _, value = digest.rpartition(":")
+    return (alg or "sha256").lower(), value.lower()
+
+
+def _mismatch(file, folder_name, rel):
+    """Why ``file`` is not the published ``folder_name/rel`` (size, then digest), or None."""
+    digest, size = _entry(folder_name, rel)
+    got_size = Path(file).stat().st_size
+    if size is not None and got_size != size:
+        return f"{got_size} bytes instead of the published {size}"
+    if digest is not None:
+        alg, expected = _split_digest(digest)
+        got = file_hash(file, alg)
+        if got != expected:
+            return f"{alg} {got} differs from the published {expected}"
+    return None
+
+
+def check_file(file, folder_name, rel):
+    """Raise :class:`DataIntegrityError` if ``file`` differs in size or digest from the
+    published ``folder_name/rel`` (nothing is checked where nothing is published)."""
+    reason = _mismatch(file, folder_name, rel)
+    if reason is not None:
+        raise DataIntegrityError(
+            f"{file}: {reason}; the file is damaged or not the original. Delete it "
+            "(download=True fetches it again) or pass verify_hash=False to read it anyway."
+        )
+
+
 def verify(folder_name, folder: Path, rels, verify=True) -> list[Path]:
-    """Paths of ``rels`` in ``folder``, each checked against its published sha256 if known."""
+    """Paths of ``rels`` in ``folder``, each checked against its published size and digest
+    (sha256, else md5) if known."""
     paths = []
     for rel in rels:
         file = resolve_case(folder, rel)
         if file is None:
             raise FileNotFoundError(f"{folder_name}: missing {rel} in {folder}")
-        expected = known_hash(folder_name, rel) if verify else None
-        if expected is not None:
-            got = sha256(file)
-            if got != expected:
-                raise DataIntegrityError(
-                    f"{file}: sha256 {got} differs from the published {expected}; the file is "
-                    "damaged or not the original. Delete it (download=True fetches it again) or "
-                    "pass verify=False to read it anyway."
-                )
+        if verify:
+            check_file(file, folder_name, rel)
         paths.append(file)
     return paths
 
@@ -167,20 +236,129 @@ def fetch(url_key, rel, target: Path, hash_folder=None):
     digest = known_hash(hash_folder or url_key, rel)
     if digest is None and url_key in PHYSIONET:
         digest = _physionet_sums(url_key, target).get(rel)
+    if digest is not None and ":" not in digest:
+        digest = f"sha256:{digest}"
     base = BASE_URLS[url_key]
     target.mkdir(parents=True, exist_ok=True)
     try:
         out = pooch.retrieve(
             base + rel,
-            known_hash=None if digest is None else f"sha256:{digest}",
+            known_hash=digest,
             fname=Path(rel).name,
             path=target / Path(rel).parent,
             progressbar=False,
         )
     except ValueError as exc:  # pooch's hash mismatch
-        raise DataIntegrityError(f"download of {base + rel} failed its sha256 check: {exc}") \
+        alg = "hash" if digest is None else _split_digest(digest)[0]
+        raise DataIntegrityError(f"download of {base + rel} failed its {alg} check: {exc}") \
             from exc
     return Path(out)
+
+
+def fetch_archive(url, target: Path, place, hash_folder, required=()):
+    """Download the archive at ``url``, extract it, and install the files ``place`` selects.
+
+    All or nothing: the archive is downloaded and unpacked in a temporary folder beside
+    ``target``; every selected file is checked against its published size and digest
+    (:func:`known_hash`) *before* any of them moves into ``target``, so a damaged archive
+    leaves ``target`` as it was. Files already in ``target`` are replaced by verified copies.
+
+    Parameters
+    ----------
+    url : str
+        A zip or tar archive (its own digest is not needed: pooch logs it).
+    target : Path
+        The data folder to fill (created if absent).
+    place : callable
+        ``place(member)`` gets the path of each extracted file relative to the archive root
+        (a :class:`~pathlib.PurePosixPath`; macOS ``__MACOSX/`` and ``._*`` entries are skipped)
+        and returns its path relative to ``target``, or None to ignore it.
+    hash_folder : str
+        The registry folder holding the digests. A selected file without a published digest
+        raises :class:`DataIntegrityError`: nothing unchecked is installed.
+    required : iterable of str, optional
+        Relative paths the archive must provide (``FileNotFoundError`` otherwise).
+
+    Returns
+    -------
+    installed : list of Path
+        The files moved into ``target``.
+    """
+    import pooch
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-download-", dir=target.parent))
+    try:
+        name = unquote(PurePosixPath(urlparse(url).path).name) or "archive"
+        archive = Path(pooch.retrieve(url, known_hash=None, fname=name, path=work,
+                                      progressbar=False))
+        extracted = work / "extracted"
+        _unpack(archive, extracted)
+        archive.unlink()
+        selected = {}
+        for file in sorted(p for p in extracted.rglob("*") if p.is_file()):
+            member = PurePosixPath(file.relative_to(extracted).as_posix())
+            if "__MACOSX" in member.parts or member.name.startswith("._"):
+                continue
+            rel = place(member)
+            if rel is None:
+                continue
+            if known_hash(hash_folder, rel) is None:
+                raise DataIntegrityError(f"{url}: {member} has no published digest for "
+                                         f"{hash_folder}/{rel}; refusing to install it")
+            reason = _mismatch(file, hash_folder, rel)
+            if reason is not None:
+                raise DataIntegrityError(f"{url}: {member} is not the published {hash_folder}/"
+                                         f"{rel} ({reason}); nothing was installed")
+            selected[rel] = file
+        missing = [rel for rel in required
+                   if not any(r.lower() == str(rel).lower() for r in selected)]
+        if missing:
+            raise FileNotFoundError(f"{url} holds no {', '.join(missing[:5])}"
+                                    + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                       else ""))
+        staged = work / "staged"
+        for rel, file in selected.items():
+            dest = staged / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, dest)
+        _merge_tree(staged, target)
+        return [target / rel for rel in selected]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _unpack(archive: Path, dest: Path):
+    dest.mkdir()
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(dest)  # drops absolute and ".." components
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tf:
+            if hasattr(tarfile, "data_filter"):
+                tf.extractall(dest, filter="data")
+            else:  # Python < 3.11.4: refuse members that would land outside dest
+                root = dest.resolve()
+                for m in tf.getmembers():
+                    if not (dest / m.name).resolve().is_relative_to(root) or m.issym() \
+                            or m.islnk():
+                        raise DataIntegrityError(f"{archive}: unsafe member {m.name!r}")
+                tf.extractall(dest)
+    else:
+        raise DataIntegrityError(f"{archive} is neither a zip nor a tar archive")
+
+
+def _merge_tree(src: Path, dst: Path):
+    """Move ``src`` into ``dst``: whole folders by one rename where ``dst`` lacks them."""
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    for child in src.iterdir():
+        if child.is_dir():
+            _merge_tree(child, dst / child.name)
+        else:
+            os.replace(child, dst / child.name)
 
 
 def _physionet_sums(url_key, target: Path) -> dict:

@@ -9,9 +9,19 @@ Seizure Recognition" layout cuts each segment into 23 chunks of 178 samples, lab
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from ._base import find_folder, verify
+from ._base import (
+    ARCHIVE_SUFFIXES,
+    BASE_URLS,
+    data_roots,
+    fetch_archive,
+    find_folder,
+    resolve_case,
+    verify,
+)
 
 SFREQ = 173.61
 BONN_SETS = "ZONFS"
@@ -22,11 +32,36 @@ SEGMENT_SAMPLES = 4097
 UCI_CHUNKS, UCI_SAMPLES = 23, 178
 
 
+_SEGMENT_NAME = re.compile(r"([ZONFS])\d{3}\.txt", re.IGNORECASE)
+
+
 def _segment_files(sets):
     return [f"{s}/{s}{i:03d}.txt" for s in sets for i in range(1, N_SEGMENTS + 1)]
 
 
-def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_hash=True):
+def _place_segment(member):
+    """``Z/Z001.txt`` for an archive member named like ``Z001.txt`` anywhere in the tree."""
+    match = _SEGMENT_NAME.fullmatch(member.name)
+    return None if match is None else f"{match.group(1).upper()}/{member.name}"
+
+
+def _download(sets, path):
+    """Fetch the sets into ``<first data root>/bonn-eeg`` (see :func:`load_bonn`)."""
+    target = data_roots(path)[0] / "bonn-eeg"
+    base = BASE_URLS["bonn-eeg"]
+    if base.lower().endswith(ARCHIVE_SUFFIXES):
+        fetch_archive(base, target, _place_segment, "bonn-eeg", _segment_files(sets))
+    else:  # a folder of the university's per-set archives
+        for s in sets:
+            if all(resolve_case(target, rel) for rel in _segment_files(s)):
+                continue
+            fetch_archive(f"{base}{s}.zip", target, _place_segment, "bonn-eeg",
+                          _segment_files(s))
+    return target
+
+
+def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_hash=True,
+              download=False):
     """Bonn EEG segments, whole (``layout="raw"``) or as the UCI 178-sample chunks.
 
     Parameters
@@ -42,6 +77,17 @@ def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_h
     binary : bool, default=False
         Label 1 for the seizure set ``S`` and 0 otherwise, instead of the per-set labels.
     verify_hash : bool, default=True
+        Check every file against its sha256 in sigest's registry.
+    download : bool, default=False
+        If files are absent, fetch them into ``path`` (else ``$SIGEST_DATA``, else the download
+        cache), under ``bonn-eeg/``. :data:`sigest.datasets.BASE_URLS` ``["bonn-eeg"]`` is one
+        archive holding all five sets (default: the zip on GitHub that the registry's sha256
+        were computed from, ``saumitkunder/EEG-DATA-SYNTHESIS-USING-GANS`` at commit
+        ``a0d217a``) or a folder URL (ending in ``/``) holding the university's per-set
+        archives ``Z.zip``, ``O.zip``, ``N.zip``, ``F.zip``, ``S.zip``. Files named like
+        ``Z001.txt`` are taken from anywhere in the archive; each is checked against its
+        sha256 before any is installed, so a damaged archive raises
+        :class:`~sigest.datasets.DataIntegrityError` and installs nothing.
 
     Returns
     -------
@@ -66,7 +112,12 @@ def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_h
     if layout not in ("raw", "uci"):
         raise ValueError(f"layout must be 'raw' or 'uci'; got {layout!r}")
     rels = _segment_files(sets)
-    folder = find_folder("bonn-eeg", rels, path, False)
+    try:
+        folder = find_folder("bonn-eeg", rels, path)
+    except FileNotFoundError:
+        if not download:
+            raise
+        folder = _download(sets, path)
     files = verify("bonn-eeg", folder, rels, verify_hash)
     X = np.empty((len(files), SEGMENT_SAMPLES))
     for i, file in enumerate(files):

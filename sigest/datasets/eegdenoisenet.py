@@ -78,12 +78,17 @@ def load_eegdenoisenet(path=None, artifact="EOG", *, sfreq=256, combin_num=10, t
         Seeds the shuffles and the training SNRs (the official code is unseeded).
     dtype : numpy dtype, default=float64
     download : bool, default=False
-        Fetch absent 256-Hz files from the official repository's ``data/`` folder with pooch
-        (:data:`sigest.datasets.BASE_URLS` ``["eegdenoisenet"]``).
+        Fetch absent files with pooch, each checked against its MD5 (see ``verify_hash``):
+        the 256-Hz files from the official GitHub repository's ``data/`` folder
+        (:data:`sigest.datasets.BASE_URLS` ``["eegdenoisenet"]``), the 512-Hz files from the
+        G-Node GIN repository where the official README places them
+        (``BASE_URLS["eegdenoisenet-512hz"]``).
     verify_hash : bool, default=True
-        Check files against their sha256 in sigest's registry. No sha256 of the official
-        files was available when this was written, so they are not checked yet (pooch logs
-        the hash of what it downloaded).
+        Check each file's size and MD5 against sigest's registry. The official repositories
+        publish no checksums; the registered MD5s and sizes are the git-annex keys of a public
+        copy of the GIN data folder (``benjamindeplae-hub/Current-Trends-in-Artificial-
+        Intelligence``, commit ``d800c37``, ``data/*.npy``), whose sizes are exactly those of
+        float64 arrays of the official shapes. Pass False to read other arrays in this format.
 
     Returns
     -------
@@ -109,12 +114,9 @@ def load_eegdenoisenet(path=None, artifact="EOG", *, sfreq=256, combin_num=10, t
         raise ValueError(f"scale must be 'std' or None; got {scale!r}")
     if not 0 < train_size < 1:
         raise ValueError(f"train_size must be in (0, 1); got {train_size!r}")
-    if download and sfreq == 512:
-        raise ValueError("download=True fetches the 256-Hz files only; the 512-Hz files lie on "
-                         "G-Node GIN (https://gin.g-node.org/NCClab/EEGdenoiseNet): place "
-                         "EEG_all_epochs_512hz.npy and EMG_all_epochs_512hz.npy in the folder")
     names = [_FILES[sfreq]["EEG"], _FILES[sfreq][artifact]]
-    folder = find_folder("eegdenoisenet", names, path, download)
+    url_key = "eegdenoisenet" if sfreq == 256 else "eegdenoisenet-512hz"
+    folder = find_folder("eegdenoisenet", names, path, download, base_url_key=url_key)
     eeg_file, noise_file = verify("eegdenoisenet", folder, names, verify_hash)
     eeg_all, noise_all = _load_npy(eeg_file), _load_npy(noise_file)
     if eeg_all.shape[1] != noise_all.shape[1]:

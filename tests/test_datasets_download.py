@@ -1,0 +1,196 @@
+"""download=True of archives (Bonn) and MD5-registered files (EEGdenoiseNet), served from
+127.0.0.1 only."""
+
+import functools
+import hashlib
+import http.server
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+import sigest.datasets as ds
+from sigest.datasets import _base
+from sigest.datasets._registry import HASHES
+
+
+@pytest.fixture
+def no_cache(tmp_path, monkeypatch):
+    """Keep the user's download cache and $SIGEST_DATA out of the search path."""
+    monkeypatch.delenv(_base.ENV_VAR, raising=False)
+    monkeypatch.setattr(_base, "_cache_dir", lambda: tmp_path / "cache")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_dir(tmp_path):
+    """(folder, base URL) of a local HTTP server on 127.0.0.1 serving a fresh tmp folder."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+# ---------------------------------------------------------------- Bonn (one archive)
+def _bonn_zip(file, bonn, sets, alter=None):
+    """A zip laid out like the GitHub one: ``z/Z`` nesting, ``__MACOSX`` junk, N's ``.TXT``."""
+    top = "Eplieptic Seizure Detection Dataset"
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(f"{top}/readme.txt", "not a segment")
+        for s in sets:
+            folder = f"{top}/z/Z" if s == "Z" else f"{top}/{s}"
+            for seg in sorted((bonn / s).iterdir()):
+                data = seg.read_bytes()
+                if seg.name == alter:
+                    data = data.replace(b"1", b"2", 1)
+                zf.writestr(f"{folder}/{seg.name}", data)
+                zf.writestr(f"__MACOSX/{folder}/._{seg.name}", b"\x00\x05\x16\x07junk")
+
+
+def _serve_bonn(served, url, monkeypatch, name="bonn.zip"):
+    monkeypatch.setitem(_base.BASE_URLS, "bonn-eeg", url + name)
+    return served / name
+
+
+def test_bonn_download_matches_the_shared_copy(http_dir, tmp_path, no_cache, monkeypatch,
+                                               shared_data):
+    served, url = http_dir
+    _bonn_zip(_serve_bonn(served, url, monkeypatch), shared_data / "bonn-eeg", "ZNS")
+    target = tmp_path / "data"
+    X, y, groups = ds.load_bonn("ZNS", path=target, download=True)
+    X_ref, y_ref, groups_ref = ds.load_bonn("ZNS", path=shared_data)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(groups, groups_ref)
+    # flattened into <set>/, N keeps its upper-case names, no junk and no temporary folder
+    assert sorted(p.name for p in (target / "bonn-eeg").iterdir()) == ["N", "S", "Z"]
+    assert (target / "bonn-eeg" / "N" / "N001.TXT").is_file()
+    assert len(list((target / "bonn-eeg").rglob("*"))) == 3 + 300
+    assert [p.name for p in target.iterdir()] == ["bonn-eeg"]
+    # the archive lacks set O: a clear error, and what is installed stays
+    with pytest.raises(FileNotFoundError, match="O/O001.txt"):
+        ds.load_bonn("ZO", path=target, download=True)
+    assert sorted(p.name for p in (target / "bonn-eeg").iterdir()) == ["N", "S", "Z"]
+
+
+def test_bonn_download_of_an_altered_archive_installs_nothing(http_dir, tmp_path, no_cache,
+                                                              monkeypatch, shared_data):
+    served, url = http_dir
+    _bonn_zip(_serve_bonn(served, url, monkeypatch), shared_data / "bonn-eeg", "ZS",
+              alter="S050.txt")
+    target = tmp_path / "data"
+    with pytest.raises(ds.DataIntegrityError, match="S050.txt"):
+        ds.load_bonn("ZS", path=target, download=True)
+    assert not (target / "bonn-eeg").exists()
+    assert list(target.iterdir()) == []  # the temporary folder is gone too
+    with pytest.raises(FileNotFoundError):  # without download=True nothing is fetched
+        ds.load_bonn("Z", path=tmp_path / "other")
+
+
+def test_bonn_download_refuses_unregistered_segments(http_dir, tmp_path, no_cache,
+                                                     monkeypatch):
+    served, url = http_dir
+    with zipfile.ZipFile(_serve_bonn(served, url, monkeypatch), "w") as zf:
+        zf.writestr("Z/Z101.txt", "1\n2\n")
+    with pytest.raises(ds.DataIntegrityError, match="no published digest"):
+        ds.load_bonn("Z", path=tmp_path / "data", download=True)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_bonn_download_from_per_set_archives(http_dir, tmp_path, no_cache, monkeypatch,
+                                             shared_data):
+    """The university's layout: ``Z.zip``, ``N.zip``, ... with the files at their root."""
+    served, url = http_dir
+    monkeypatch.setitem(_base.BASE_URLS, "bonn-eeg", url)
+    for s in "ZN":
+        with zipfile.ZipFile(served / f"{s}.zip", "w") as zf:
+            for seg in (shared_data / "bonn-eeg" / s).iterdir():
+                zf.write(seg, seg.name)
+    target = tmp_path / "data"
+    X_z, _, _ = ds.load_bonn("Z", path=target, download=True)
+    (served / "Z.zip").unlink()  # Z is installed: only N.zip is fetched, merged beside it
+    X, y, _ = ds.load_bonn("ZN", path=target, download=True)
+    X_ref, _, _ = ds.load_bonn("ZN", path=shared_data)
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(X_z, X_ref[:100])
+    assert sorted(p.name for p in (target / "bonn-eeg").iterdir()) == ["N", "Z"]
+
+
+def test_bonn_registry_covers_the_shared_copy(shared_data):
+    files = sorted(p for p in (shared_data / "bonn-eeg").rglob("*") if p.suffix.lower() == ".txt")
+    assert len(files) == len(HASHES["bonn-eeg"]) == 500
+    for file in files[::50]:
+        rel = f"{file.parent.name}/{file.name}"
+        assert hashlib.sha256(file.read_bytes()).hexdigest() == _base.known_hash("bonn-eeg", rel)
+
+
+# ---------------------------------------------------------------- EEGdenoiseNet (MD5 + size)
+def test_eegdenoisenet_registry_holds_md5_and_size_of_the_official_files():
+    assert _base.known_hash("eegdenoisenet", "EEG_all_epochs.npy") == \
+        "md5:43c5c96276dc72126236ec43b6e8c061"
+    # the size of a float64 .npy of the official shape with an 80-byte header
+    for name, shape in (("EEG_all_epochs.npy", (4514, 512)), ("EOG_all_epochs.npy", (3400, 512)),
+                        ("EMG_all_epochs.npy", (5598, 512)),
+                        ("EEG_all_epochs_512hz.npy", (4514, 1024)),
+                        ("EMG_all_epochs_512hz.npy", (5598, 1024))):
+        assert _base.known_size("eegdenoisenet", name) == 80 + 8 * shape[0] * shape[1], name
+
+
+def _fake_files(folder, names, seed=0):
+    """Small arrays in the official format and their registry entries (md5, size)."""
+    rng = np.random.default_rng(seed)
+    entries = {}
+    for name, n in names.items():
+        n_times = 1024 if "512hz" in name else 512
+        np.save(folder / name, rng.standard_normal((n, n_times)))
+        data = (folder / name).read_bytes()
+        entries[name] = (f"md5:{hashlib.md5(data).hexdigest()}", len(data))
+    return entries
+
+
+def test_eegdenoisenet_download_checks_md5(http_dir, tmp_path, no_cache, monkeypatch):
+    served, url = http_dir
+    entries = _fake_files(served, {"EEG_all_epochs.npy": 30, "EOG_all_epochs.npy": 20})
+    monkeypatch.setitem(_base.BASE_URLS, "eegdenoisenet", url)
+    monkeypatch.delitem(HASHES, "eegdenoisenet", raising=False)
+    wrong = dict(entries)
+    wrong["EOG_all_epochs.npy"] = ("md5:" + "0" * 32, entries["EOG_all_epochs.npy"][1])
+    monkeypatch.setitem(_base.EXTRA, "eegdenoisenet", wrong)
+    target = tmp_path / "data"
+    with pytest.raises(ds.DataIntegrityError, match="md5"):
+        ds.load_eegdenoisenet(target, "EOG", combin_num=1, download=True)
+    assert not (target / "eegdenoisenet" / "EOG_all_epochs.npy").exists()
+    monkeypatch.setitem(_base.EXTRA, "eegdenoisenet", entries)
+    data = ds.load_eegdenoisenet(target, "EOG", combin_num=1, download=True, random_state=0)
+    assert data.X_test.shape == (20, 512)
+    # reading checks size and MD5 too
+    local = target / "eegdenoisenet" / "EEG_all_epochs.npy"
+    np.save(local, np.zeros((30, 512)))  # same size, other bytes
+    with pytest.raises(ds.DataIntegrityError, match="md5 .* differs"):
+        ds.load_eegdenoisenet(target, "EOG")
+    np.save(local, np.random.default_rng(1).standard_normal((31, 512)))
+    with pytest.raises(ds.DataIntegrityError, match="bytes instead of the published"):
+        ds.load_eegdenoisenet(target, "EOG")
+    assert ds.load_eegdenoisenet(target, "EOG", verify_hash=False).sfreq == 256.0
+
+
+def test_eegdenoisenet_512_hz_download(http_dir, tmp_path, no_cache, monkeypatch):
+    served, url = http_dir
+    entries = _fake_files(served, {"EEG_all_epochs_512hz.npy": 20,
+                                   "EMG_all_epochs_512hz.npy": 30})
+    monkeypatch.setitem(_base.BASE_URLS, "eegdenoisenet-512hz", url)
+    monkeypatch.setitem(_base.BASE_URLS, "eegdenoisenet", url + "nowhere/")
+    monkeypatch.setitem(_base.EXTRA, "eegdenoisenet", entries)
+    data = ds.load_eegdenoisenet(tmp_path, "EMG", sfreq=512, combin_num=1, download=True)
+    assert data.sfreq == 512.0 and data.X_test.shape == (30, 1024)
+    assert (tmp_path / "eegdenoisenet" / "EMG_all_epochs_512hz.npy").is_file()
