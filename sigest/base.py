@@ -313,14 +313,20 @@ class _SignalNet:
         if any(isinstance(m, torch.nn.Module) and m.training != training for m in modules):
             super()._set_training(training)
 
+    def _noisy_batch(self, Xi, rng):
+        """A noisy copy of the batch ``Xi`` (a tensor) from the fitted ``noise_``."""
+        noisy = self.noise_.inject(Xi.cpu().numpy(), rng)
+        return torch.from_numpy(np.asarray(noisy, dtype=np.float32)).to(Xi.device)
+
     def _scale_of(self, x):
         if getattr(self, "epoch_scaling", None) == "std":
             scale = x.std(dim=-1, keepdim=True, correction=0)
             return torch.where(scale > _EPS, scale, torch.ones_like(scale))
         return None
 
-    def _forward_array(self, X3):
-        """Module outputs for ``X3`` in batches, in eval mode, as a numpy array."""
+    def _forward_array(self, X3, batch_fn=None):
+        """``batch_fn`` (default ``_predict_batch``) of ``X3`` by batches in eval mode, as numpy."""
+        batch_fn = self._predict_batch if batch_fn is None else batch_fn
         self.module_.eval()
         outputs = []
         batch_size = self.batch_size if self.batch_size and self.batch_size > 0 else len(X3)
@@ -328,11 +334,34 @@ class _SignalNet:
         with torch.no_grad():
             for start in range(0, len(X3), batch_size):
                 xb = torch.from_numpy(np.array(X3[start:start + batch_size], dtype=np.float32))
-                outputs.append(to_numpy(self._predict_batch(xb.to(self.device))))
+                outputs.append(to_numpy(batch_fn(xb.to(self.device))))
         return np.concatenate(outputs) if outputs else np.empty((0,))
 
     def _predict_batch(self, xb):
         return self.infer(xb)
+
+    # ----------------------------------------------------------------------- training steps
+    def _loss_and_output(self, batch, rng, training, fit_params):
+        """``(loss, y_pred)`` of one batch; ``rng`` draws the batch's noise.
+
+        Subclasses put their loss here (noise on the fly, scaling, extra terms); the training
+        and validation steps, and :mod:`sigest.scale`, call it. The default is skorch's step.
+        """
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        return self.get_loss(y_pred, yi, X=Xi, training=training), y_pred
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        loss, y_pred = self._loss_and_output(batch, self._rng, True, fit_params)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        with torch.no_grad():
+            loss, y_pred = self._loss_and_output(batch, self._valid_rng, False, fit_params)
+        return {"loss": loss, "y_pred": y_pred}
 
     # ------------------------------------------------------------------------------ fitting
     def _fit_validated(self, X3, y, fit_params, *, partial):
@@ -503,10 +532,9 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         """(noisy input, clean target) for one batch."""
         if not self.__dict__.get("_noise_mode", False):
             return Xi, yi
-        noisy = self.noise_.inject(Xi.cpu().numpy(), rng)
-        return torch.from_numpy(np.asarray(noisy, dtype=np.float32)).to(Xi.device), Xi
+        return self._noisy_batch(Xi, rng), Xi
 
-    def _scaled_step(self, batch, rng, training, fit_params):
+    def _loss_and_output(self, batch, rng, training, fit_params):
         Xi, yi = batch
         Xi = Xi.to(self.device)
         yi = yi.to(self.device) if yi is not None else None
@@ -517,18 +545,6 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         y_pred = self.infer(noisy, **fit_params)
         loss = self.get_loss(y_pred, clean, X=noisy, training=training)
         return loss, y_pred
-
-    def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
-        loss, y_pred = self._scaled_step(batch, self._rng, True, fit_params)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def validation_step(self, batch, **fit_params):
-        self._set_training(False)
-        with torch.no_grad():
-            loss, y_pred = self._scaled_step(batch, self._valid_rng, False, fit_params)
-        return {"loss": loss, "y_pred": y_pred}
 
     def _predict_batch(self, xb):
         scale = self._scale_of(xb)
@@ -549,8 +565,11 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         X_denoised : ndarray of the shape and float dtype of ``X``
         """
         X3, rank = self._check_X(X, reset=False)
-        out = self._forward_array(X3).reshape(X3.shape)
-        return restore_rank(out.astype(X3.dtype, copy=False), rank)
+        return restore_rank(self._denoise(X3).astype(X3.dtype, copy=False), rank)
+
+    def _denoise(self, X3):
+        """Denoised checked 3-D epochs; :meth:`transform` restores the input's rank and dtype."""
+        return self._forward_array(X3).reshape(X3.shape)
 
     def predict(self, X):
         """Denoise ``X``; the same as :meth:`transform`."""
@@ -567,16 +586,30 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
             y = np.asarray(y)
         if y is not None and (np.ndim(y) > 1 or is_mne_data(y)):
             return restore_rank(X3, rank), restore_rank(check_clean_target(y, X3, rank), rank)
-        if getattr(self, "noise_", None) is None:
-            self.noise_ = self._fitted_noise(X3)
-        noisy = self.noise_.inject(X3, np.random.default_rng(random_state)).astype(X3.dtype)
+        noise = self._scoring_noise(X3)
+        noisy = noise.inject(X3, np.random.default_rng(random_state)).astype(X3.dtype)
         return restore_rank(noisy, rank), restore_rank(X3, rank)
 
-    def score(self, X, y=None):
-        """Negative temporal RRMSE of the denoised output (higher is better).
+    def _scoring_noise(self, X3):
+        """The fitted noise that :meth:`noisy_pairs` mixes into clean ``X3``."""
+        if getattr(self, "noise_", None) is None:
+            self.noise_ = self._fitted_noise(X3)
+        return self.noise_
 
-        With clean targets ``y``, ``X`` is the noisy input; with ``y`` None or 1-D labels, ``X``
-        is clean and is mixed with the fitted noise (a fixed draw) first.
+    def score(self, X, y=None):
+        """Negative temporal RRMSE of the denoised output against the clean epochs.
+
+        Parameters
+        ----------
+        X : array-like
+            Noisy epochs when ``y`` holds clean targets; clean epochs otherwise (they are mixed
+            with the noise first, a fixed draw).
+        y : array-like of X's shape, 1-D labels or None
+
+        Returns
+        -------
+        score : float
+            ``-rrmse_temporal(clean, denoised)``; higher is better.
         """
         from .metrics import rrmse_temporal
 
@@ -726,8 +759,7 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
     def _augment(self, Xi, rng):
         if getattr(self, "noise_", None) is None:
             return Xi
-        noisy = self.noise_.inject(Xi.cpu().numpy(), rng)
-        return torch.from_numpy(np.asarray(noisy, dtype=np.float32)).to(Xi.device)
+        return self._noisy_batch(Xi, rng)
 
     def _logits(self, xb, **fit_params):
         scale = self._scale_of(xb)
@@ -735,22 +767,13 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
             xb = (xb - xb.mean(dim=-1, keepdim=True)) / scale
         return self.infer(xb, **fit_params)
 
-    def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+    def _loss_and_output(self, batch, rng, training, fit_params):
         Xi, yi = batch
-        Xi = self._augment(Xi.to(self.device), self._rng)
+        Xi = Xi.to(self.device)
+        if training:  # noise augments training batches only
+            Xi = self._augment(Xi, rng)
         y_pred = self._logits(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi.to(self.device), X=Xi, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def validation_step(self, batch, **fit_params):
-        self._set_training(False)
-        Xi, yi = batch
-        with torch.no_grad():
-            y_pred = self._logits(Xi.to(self.device), **fit_params)
-            loss = self.get_loss(y_pred, yi.to(self.device), X=Xi, training=False)
-        return {"loss": loss, "y_pred": y_pred}
+        return self.get_loss(y_pred, yi.to(self.device), X=Xi, training=training), y_pred
 
     def _predict_batch(self, xb):
         return torch.softmax(self._logits(xb), dim=-1)

@@ -76,10 +76,10 @@ class _SigestAccelerate:
     def _device(self):
         return self.accelerator.device if self.device is None else self.device
 
-    def _forward_array(self, X3):
+    def _forward_array(self, X3, batch_fn=None):
         device, self.device = self.device, self._device
         try:
-            return super()._forward_array(X3)
+            return super()._forward_array(X3, batch_fn)
         finally:
             self.device = device
 
@@ -98,14 +98,7 @@ class _SigestAccelerate:
         """(loss, y_pred) of one training batch, exactly as the estimator computes it."""
         device, self.device = self.device, self._device
         try:
-            if hasattr(self, "_step"):  # estimators with their own composite loss (ts-stdn)
-                return self._step(batch, self._rng, True, fit_params)
-            if isinstance(self, SignalDenoiser):
-                return self._scaled_step(batch, self._rng, True, fit_params)
-            Xi, yi = batch  # SignalClassifier.train_step_single
-            Xi = self._augment(Xi.to(self.device), self._rng)
-            y_pred = self._logits(Xi, **fit_params)
-            return self.get_loss(y_pred, yi.to(self.device), X=Xi, training=True), y_pred
+            return self._loss_and_output(batch, self._rng, True, fit_params)
         finally:
             self.device = device
 

@@ -14,14 +14,9 @@ import pywt
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from ..base import SignalDenoiser
 from ..preprocessing import bandpass_array, notch_array
-from ..validation import (
-    check_clean_target,
-    check_sfreq,
-    check_signals,
-    is_mne_data,
-    restore_rank,
-)
+from ..validation import check_sfreq, check_signals, is_mne_data
 
 
 class _ClassicalDenoiser(TransformerMixin, BaseEstimator):
@@ -65,64 +60,19 @@ class _ClassicalDenoiser(TransformerMixin, BaseEstimator):
             check_consistent_length(X3, y)  # ignored, but a y of another length is a mistake
         return self
 
-    def transform(self, X):
-        """Denoise ``X``.
+    # the output and scoring of the learned denoisers, on the ``_denoise`` of each subclass
+    transform = SignalDenoiser.transform
+    predict = SignalDenoiser.predict
+    noisy_pairs = SignalDenoiser.noisy_pairs
+    score = SignalDenoiser.score
 
-        Parameters
-        ----------
-        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
-            Noisy epochs, or an ``mne.Epochs``.
-
-        Returns
-        -------
-        X_denoised : ndarray of the shape and float dtype of ``X``
-        """
-        X3, rank = self._check_X(X, reset=False)
-        return restore_rank(self._denoise(X3).astype(X3.dtype, copy=False), rank)
-
-    def predict(self, X):
-        """Denoise ``X``; the same as :meth:`transform`."""
-        return self.transform(X)
-
-    def noisy_pairs(self, X, y=None, random_state=0):
-        """The (noisy, clean) epochs this denoiser is scored on, as :class:`SignalDenoiser`.
-
-        With clean targets ``y`` (``X``'s shape) that is ``(X, y)``; otherwise clean ``X`` is
-        mixed with ``noise`` under ``random_state``.
-        """
-        X3, rank = self._check_X(X, reset=False)
-        if y is not None and not is_mne_data(y):
-            y = np.asarray(y)
-        if y is not None and (np.ndim(y) > 1 or is_mne_data(y)):
-            return restore_rank(X3, rank), restore_rank(check_clean_target(y, X3, rank), rank)
+    def _scoring_noise(self, X3):
         if self.noise is None:
             raise ValueError(f"{type(self).__name__} with noise=None can only be scored against "
                              "clean targets y of X's shape")
         from ..noise import make_noise
 
-        injector = make_noise(self.noise, sfreq=self._sfreq()).fit(X3)
-        noisy = injector.inject(X3, np.random.default_rng(random_state)).astype(X3.dtype)
-        return restore_rank(noisy, rank), restore_rank(X3, rank)
-
-    def score(self, X, y=None):
-        """Negative temporal RRMSE of the denoised output against the clean epochs.
-
-        Parameters
-        ----------
-        X : array-like
-            Noisy epochs when ``y`` holds clean targets; clean epochs otherwise (they are mixed
-            with ``noise`` first, a fixed draw).
-        y : array-like of X's shape, 1-D labels or None
-
-        Returns
-        -------
-        score : float
-            ``-rrmse_temporal(clean, denoised)``; higher is better.
-        """
-        from ..metrics import rrmse_temporal
-
-        noisy, clean = self.noisy_pairs(X, y)
-        return -float(rrmse_temporal(clean, self.transform(noisy)))
+        return make_noise(self.noise, sfreq=self._sfreq()).fit(X3)
 
 
 class BandpassDenoiser(_ClassicalDenoiser):

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 
-from ..base import _EPS, SignalClassifier, SignalDataset
+from ..base import _EPS, SignalClassifier, SignalDataset, SignalDenoiser
 from ..models.ts_stdn import TSSTDN
-from ..validation import check_clean_target, is_mne_data, restore_rank
+from ..validation import check_clean_target, is_mne_data
 
 
 class _PairedDataset(SignalDataset):
@@ -204,7 +204,7 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
             return Xi[:, 0], Xi[:, 1]
         return self._augment(Xi, rng), Xi
 
-    def _step(self, batch, rng, training, fit_params):
+    def _loss_and_output(self, batch, rng, training, fit_params):
         Xi, yi = batch
         noisy, clean = self._pair(Xi, rng)
         (logits, x_rec, s_rec), (center, scale) = self._outputs(noisy, **fit_params)
@@ -217,42 +217,15 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
             loss = loss + self.spectral_weight * F.mse_loss(s_rec, target)
         return loss, logits
 
-    def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
-        loss, logits = self._step(batch, self._rng, True, fit_params)
-        loss.backward()
-        return {"loss": loss, "y_pred": logits}
-
-    def validation_step(self, batch, **fit_params):
-        self._set_training(False)
-        with torch.no_grad():
-            loss, logits = self._step(batch, self._valid_rng, False, fit_params)
-        return {"loss": loss, "y_pred": logits}
-
     # -------------------------------------------------------------------------- denoising
-    def transform(self, X):
-        """The temporal stream's reconstruction of ``X``: denoised epochs.
+    transform = SignalDenoiser.transform  # the temporal stream's reconstruction of X
 
-        Parameters
-        ----------
-        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
-            Noisy epochs, or an ``mne.Epochs``.
+    def _denoise(self, X3):
+        return self._forward_array(X3, self._reconstruction).reshape(X3.shape)
 
-        Returns
-        -------
-        X_denoised : ndarray of the shape and float dtype of ``X``
-        """
-        X3, rank = self._check_X(X, reset=False)
-        self.module_.eval()
-        chunks = []
-        batch_size = max(self.batch_size if self.batch_size and self.batch_size > 0 else 1, 256)
-        with torch.no_grad():
-            for start in range(0, len(X3), batch_size):
-                xb = torch.from_numpy(np.array(X3[start:start + batch_size], dtype=np.float32))
-                (_, x_rec, _), (center, scale) = self._outputs(xb.to(self.device))
-                chunks.append((x_rec * scale + center).cpu().numpy())
-        out = np.concatenate(chunks) if chunks else np.empty(X3.shape, dtype=np.float32)
-        return restore_rank(out.astype(X3.dtype, copy=False), rank)
+    def _reconstruction(self, xb):
+        (_, x_rec, _), (center, scale) = self._outputs(xb)
+        return x_rec * scale + center
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit, then return the denoised training epochs."""
