@@ -69,8 +69,14 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
             self.sfreq_ = sfreq
         return X3, rank
 
+    def _check_params(self):
+        pass
+
+    def _fit(self, X3, rank):
+        """What a subclass learns from the checked epochs ``X3`` (input rank ``rank``)."""
+
     def fit(self, X, y=None):
-        """Check ``X`` and remember its shape and sampling rate; ``y`` is ignored.
+        """Check the parameters and ``X``, and remember its shape and sampling rate.
 
         Parameters
         ----------
@@ -83,7 +89,8 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate(X, reset=True)
+        self._check_params()
+        self._fit(*self._validate(X, reset=True))
         return self
 
 
@@ -182,22 +189,7 @@ class STFT(_SignalTransformer):
         if self.backend not in ("auto", "scipy", "torch"):
             raise ValueError(f"backend must be 'auto', 'scipy' or 'torch'; got {self.backend!r}")
 
-    def fit(self, X, y=None):
-        """Check ``X`` and compute ``freqs_``; ``y`` is ignored.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
-            Signal epochs, or an ``mne`` object.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        X3, rank = self._validate(X, reset=True)
+    def _fit(self, X3, rank):
         self.input_ndim_ = rank
         freqs = np.fft.rfftfreq(self.n_fft, d=1.0 / (self.sfreq_ or 1.0))
         if self.fmax is not None:
@@ -210,7 +202,6 @@ class STFT(_SignalTransformer):
                 raise ValueError(f"fmax={fmax:g} Hz keeps no STFT frequency")
         self.freqs_ = freqs
         self._n_fft_bins = self.n_fft // 2 + 1
-        return self
 
     def _stft(self, X3):
         backend = self.backend
@@ -519,25 +510,14 @@ class Resample(_SignalTransformer):
         self.new_sfreq = new_sfreq
         self.method = method
 
-    def fit(self, X, y=None):
-        """Check ``X`` and the rates; ``y`` is ignored.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        new_sfreq = check_sfreq(self.new_sfreq, name="new_sfreq")
+    def _check_params(self):
+        check_sfreq(self.new_sfreq, name="new_sfreq")
         if self.method not in ("polyphase", "fft"):
             raise ValueError(f"method must be 'polyphase' or 'fft'; got {self.method!r}")
-        super().fit(X)
+
+    def _fit(self, X3, rank):
+        new_sfreq = check_sfreq(self.new_sfreq, name="new_sfreq")
         self.n_times_out_ = max(int(round(self.n_times_in_ * new_sfreq / self.sfreq_)), 1)
-        return self
 
     def transform(self, X):
         """Resample ``X`` from ``sfreq`` to ``new_sfreq``.
@@ -612,22 +592,9 @@ class EpochScaler(_SignalTransformer):
         self.method = method
         self.per_channel = per_channel
 
-    def fit(self, X, y=None):
-        """Check ``X``; nothing is learned (statistics are per epoch). ``y`` is ignored.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
+    def _check_params(self):  # nothing is learned at fit: the statistics are per epoch
         if self.method not in ("zscore", "std"):
             raise ValueError(f"method must be 'zscore' or 'std'; got {self.method!r}")
-        return super().fit(X)
 
     def statistics(self, X):
         """Per-epoch ``(center, scale)`` of ``X``, each of shape (n_epochs, C or 1, 1).
@@ -670,6 +637,23 @@ class EpochScaler(_SignalTransformer):
                              f"{value.shape}.")
         return value
 
+    def _center_scale(self, X3, center, scale, default):
+        """The given ``center`` and ``scale`` (both or neither), else ``default()``'s."""
+        if (center is None) != (scale is None):
+            raise ValueError("pass both center and scale, or neither")
+        if center is None:
+            center, scale = default()
+        return self._given(center, X3, "center"), self._given(scale, X3, "scale")
+
+    def _last_statistics(self, n_epochs):
+        if not hasattr(self, "scale_"):
+            raise ValueError("EpochScaler.inverse_transform needs the statistics of a "
+                             "previous transform, or center= and scale=")
+        if len(self.scale_) != n_epochs:
+            raise ValueError(f"the last transform scaled {len(self.scale_)} epochs; got "
+                             f"{n_epochs}. Pass center= and scale= for these epochs.")
+        return self.center_, self.scale_
+
     def transform(self, X, center=None, scale=None):
         """Scale ``X`` by its own statistics (default) or by given ones.
 
@@ -684,12 +668,7 @@ class EpochScaler(_SignalTransformer):
         X_scaled : ndarray of the shape and float dtype of ``X``
         """
         X3, rank = self._validate(X, reset=False)
-        if (center is None) != (scale is None):
-            raise ValueError("pass both center and scale, or neither")
-        if center is None:
-            center, scale = self._statistics(X3)
-        else:
-            center, scale = self._given(center, X3, "center"), self._given(scale, X3, "scale")
+        center, scale = self._center_scale(X3, center, scale, lambda: self._statistics(X3))
         self.center_, self.scale_ = center, scale
         return restore_rank((X3 - center) / scale, rank)
 
@@ -708,17 +687,8 @@ class EpochScaler(_SignalTransformer):
         X_unscaled : ndarray of the shape and float dtype of ``X``
         """
         X3, rank = self._validate(X, reset=False)
-        if (center is None) != (scale is None):
-            raise ValueError("pass both center and scale, or neither")
-        if center is None:
-            if not hasattr(self, "scale_"):
-                raise ValueError("EpochScaler.inverse_transform needs the statistics of a "
-                                 "previous transform, or center= and scale=")
-            center, scale = self.center_, self.scale_
-            if len(scale) != len(X3):
-                raise ValueError(f"the last transform scaled {len(scale)} epochs; got "
-                                 f"{len(X3)}. Pass center= and scale= for these epochs.")
-        center, scale = self._given(center, X3, "center"), self._given(scale, X3, "scale")
+        center, scale = self._center_scale(X3, center, scale,
+                                           lambda: self._last_statistics(len(X3)))
         return restore_rank(X3 * scale + center, rank)
 
 
