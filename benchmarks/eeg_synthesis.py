@@ -44,11 +44,11 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import balanced_accuracy_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-from skorch.callbacks import Callback  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, Results, data_dir  # noqa: E402
 
+from sigest.base import TimeBudget  # noqa: E402
 from sigest.datasets import load_bonn  # noqa: E402
 from sigest.estimators.generators import GANGenerator, WaveGANGenerator  # noqa: E402
 from sigest.estimators.tiny import TinyClassifier  # noqa: E402
@@ -74,20 +74,6 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "wavegan-wgan-gp": ("wavegan", WaveGANGenerator, dict(WGAN)),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
-
-
-class TimeBudget(Callback):
-    """Stop training at the end of the first epoch that passes ``seconds`` of wall time."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-
-    def on_train_begin(self, net, **kwargs):
-        self.start_ = time.perf_counter()
-
-    def on_epoch_end(self, net, **kwargs):
-        if time.perf_counter() - self.start_ > self.seconds:
-            raise KeyboardInterrupt  # skorch ends fit cleanly on it
 
 
 def make_generator(config, budget, seed, max_epochs=100000):

@@ -40,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+
+from sigest.base import TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "sigest" / "pretrained"
@@ -48,20 +49,6 @@ EEG_SFREQ = 256.0
 EOG_SPLIT_SEED = 2021
 EEG_LEVELS = tuple(range(-7, 3))
 ECG_LEVELS = (-6.0, 0.0, 6.0, 12.0)
-
-
-class TimeBudget(Callback):
-    """Stop training after ``seconds`` of wall time (checked at the end of each epoch)."""
-
-    def __init__(self, seconds):
-        self.seconds = seconds
-
-    def on_train_begin(self, net, **kwargs):
-        self.start_ = time.perf_counter()
-
-    def on_epoch_end(self, net, **kwargs):
-        if time.perf_counter() - self.start_ > self.seconds:
-            raise KeyboardInterrupt  # skorch ends training cleanly on it
 
 
 # ------------------------------------------------------------------------------------ data

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 
 import numpy as np
 import torch
@@ -95,6 +96,39 @@ class DivergenceGuard(Callback):
             f"(lr={net.lr}); training diverged and stopped. The weights of the last good epoch "
             "were kept. Try a lower lr."
         )
+
+
+class TimeBudget(Callback):
+    """Stop training at the end of the first epoch that ends ``seconds`` after ``fit`` began.
+
+    skorch ends ``fit`` cleanly (the ``on_train_end`` callbacks run) and the estimator keeps the
+    weights of that epoch; ``len(net.history)`` tells how many epochs ran.
+
+    Parameters
+    ----------
+    seconds : float
+        Wall-clock budget in seconds; at least one epoch always runs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigest.base import TimeBudget
+    >>> from sigest.estimators.tiny import TinyDenoiser
+    >>> X = np.random.default_rng(0).standard_normal((16, 64))
+    >>> den = TinyDenoiser(max_epochs=1000, callbacks=[TimeBudget(0.0)]).fit(X)
+    >>> len(den.history)
+    1
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        if time.perf_counter() - self.start_ > self.seconds:
+            raise KeyboardInterrupt  # skorch ends fit cleanly on it
 
 
 def _batch_collate(batch):

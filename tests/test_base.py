@@ -264,6 +264,19 @@ def test_keyboard_interrupt_leaves_a_usable_model():
     assert den.transform(X).shape == X.shape
 
 
+def test_time_budget_stops_at_the_end_of_the_first_epoch_past_it():
+    from sigest.base import TimeBudget
+
+    X = sines(32)
+    den = TinyDenoiser(max_epochs=50, callbacks=[("budget", TimeBudget(0.0))],
+                       random_state=0).fit(X)
+    assert len(den.history) == 1  # the budget is checked once an epoch has run
+    assert den.transform(X).shape == X.shape
+    assert clone(den).get_params()["callbacks"][0][1].get_params() == {"seconds": 0.0}
+    den = TinyDenoiser(max_epochs=3, callbacks=[TimeBudget(1e9)], random_state=0).fit(X)
+    assert len(den.history) == 3  # a budget never reached lets max_epochs decide
+
+
 def test_checkpoint_and_resume_equals_an_uninterrupted_run(tmp_path):
     from skorch.callbacks import Checkpoint, LoadInitState
 
