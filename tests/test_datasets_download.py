@@ -1,10 +1,7 @@
 """download=True of archives (Bonn) and MD5-registered files (EEGdenoiseNet), served from
-127.0.0.1 only."""
+127.0.0.1 only (the no_cache and http_dir fixtures are in conftest.py)."""
 
-import functools
 import hashlib
-import http.server
-import threading
 import zipfile
 
 import numpy as np
@@ -13,32 +10,6 @@ import pytest
 import sigest.datasets as ds
 from sigest.datasets import _base
 from sigest.datasets._registry import HASHES
-
-
-@pytest.fixture
-def no_cache(tmp_path, monkeypatch):
-    """Keep the user's download cache and $SIGEST_DATA out of the search path."""
-    monkeypatch.delenv(_base.ENV_VAR, raising=False)
-    monkeypatch.setattr(_base, "_cache_dir", lambda: tmp_path / "cache")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def http_dir(tmp_path):
-    """(folder, base URL) of a local HTTP server on 127.0.0.1 serving a fresh tmp folder."""
-    root = tmp_path / "served"
-    root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 # ---------------------------------------------------------------- Bonn (one archive)
