@@ -143,3 +143,30 @@ def _atomic_write(path, text):
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def merge_parts(name, key_fields, *, protocol=None, notes=""):
+    """One :class:`Results` from ``<name>_part-*.json`` (runs split over processes).
+
+    Rows are taken in file order; a row whose ``key_fields`` repeat an earlier one is dropped,
+    as are the parts' mean rows (the caller recomputes them). The header is the first part's,
+    with every part's command listed.
+    """
+    files = sorted(RESULTS.glob(f"{name}_part-*.json"))
+    if not files:
+        raise FileNotFoundError(f"no {name}_part-*.json in {RESULTS}")
+    payloads = [json.loads(f.read_text()) for f in files]
+    first = payloads[0]
+    results = Results(name, data=first["data"], protocol=protocol or first["protocol"],
+                      notes=notes or f"Merged from {[f.name for f in files]}.")
+    results.header.update({k: first[k] for k in ("date", "git", "machine")})
+    results.header["command"] = " ; ".join(
+        [p["command"] for p in payloads] + [f"python benchmarks/{name}.py --merge"])
+    seen = set()
+    for payload in payloads:
+        for row in payload["rows"]:
+            key = tuple(row.get(k) for k in key_fields)
+            if row.get("seed") != "mean" and key not in seen:
+                seen.add(key)
+                results.rows.append(row)
+    return results

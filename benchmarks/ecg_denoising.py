@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, Results, data_dir, markdown_table  # noqa: E402
+from _common import RESULTS, Results, data_dir, markdown_table, merge_parts  # noqa: E402
 
 import sigest  # noqa: E402
 from sigest import metrics  # noqa: E402
@@ -70,6 +70,14 @@ def parse_args(argv=None):
     parser.add_argument("--bg-windows", type=int, default=None,
                         help="BG-Attention training windows (500; quick 200)")
     parser.add_argument("--skip-bg", action="store_true", help="leave BG-Attention out")
+    parser.add_argument("--seed-list", type=int, nargs="*", default=None,
+                        help="run only these seeds (for one process per seed; see --part)")
+    parser.add_argument("--models", nargs="*", default=None,
+                        help="run only these models (registry names)")
+    parser.add_argument("--part", default=None,
+                        help="write ecg_denoising_part-PART.json instead (combine with --merge)")
+    parser.add_argument("--merge", action="store_true",
+                        help="combine ecg_denoising_part-*.json into ecg_denoising.json")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults = {"seeds": (1, 3), "epochs": (4, 50), "train_windows": (60, 100),
@@ -236,6 +244,8 @@ def figure(clean, conditions, denoised_by_model, path):
 # -------------------------------------------------------------------------------------- run
 def main(argv=None):
     args = parse_args(argv)
+    if args.merge:
+        return merge(args)
     torch.set_num_threads(1)
     os.environ.setdefault("SIGEST_DATA", str(data_dir()))
     started = time.perf_counter()
@@ -248,6 +258,7 @@ def main(argv=None):
     eval_idx = subsample(groups, test_idx, args.test_windows, np.random.default_rng(SPLIT_SEED))
     clean_test, groups_test = X[eval_idx], groups[eval_idx]
 
+    seeds = list(range(args.seeds)) if args.seed_list is None else list(args.seed_list)
     cutoffs = tune_bandpass(X[subsample(groups, train_idx, 30, np.random.default_rng(0))])
     protocol = (f"record-wise split (seed {SPLIT_SEED}): train records {train_records}, test "
                 f"records {test_records}; {args.train_windows} training windows per record, "
@@ -256,20 +267,23 @@ def main(argv=None):
                 f"seed mixture (one noise amplitude per record, mean input SNR "
                 f"{SEED_PROTOCOL_SNR} dB); CDAE-BAM "
                 f"{args.epochs} epochs, BG-Attention {args.bg_epochs} epochs (lr 1e-3) on "
-                f"{args.bg_windows} windows; seeds {list(range(args.seeds))}; band-pass "
+                f"{args.bg_windows} windows; seeds {seeds}; band-pass "
                 f"{cutoffs[0]}-{cutoffs[1]} Hz + 60 Hz notch (cutoffs picked on training records)")
-    results = Results("ecg_denoising", quick=args.quick, protocol=protocol,
+    name = "ecg_denoising" if args.part is None else f"ecg_denoising_part-{args.part}"
+    results = Results(name, quick=args.quick, protocol=protocol,
                       data=f"MIT-BIH mitdb ({len(np.unique(groups))} records, channel 0) + NSTDB "
                            f"ma/bw from {os.environ['SIGEST_DATA']}")
     print(protocol, flush=True)
     keys = ("model", "training_noise", "noise", "protocol", "snr_db")
 
-    last_denoised, saved = {}, None
-    for seed in range(args.seeds):
+    last_denoised = {}
+    for seed in seeds:
         rng = np.random.default_rng(seed)
         fit_idx = subsample(groups, train_idx, args.train_windows, rng)
         conditions = make_conditions(clean_test, groups_test, seed)
         for (name, train_noise), factory in make_models(args, seed, cutoffs).items():
+            if args.models and name not in args.models:
+                continue
             model = factory()
             X_fit = X[fit_idx]
             if name == "bg-attention":
@@ -295,20 +309,34 @@ def main(argv=None):
                   f"real time by CPU time, {realtime_wall:.0f}x by wall clock "
                   f"({time.perf_counter() - started:.0f}s)", flush=True)
             if (name, train_noise) == ("cdae-bam", "equal-mixture") and seed == 0:
-                saved = save_and_reload(model, X, groups, test_records, seed)
-            write(results, keys, saved, started, final=False)
-        figure(clean_test, conditions, last_denoised,
-               RESULTS / f"ecg_denoising{'_quick' if args.quick else ''}_beats.png")
-    print(write(results, keys, saved, started, final=True), flush=True)
+                results.add(**tag, noise="mixture", protocol="save-load", seed=seed,
+                            snr_db=SEED_PROTOCOL_SNR,
+                            **save_and_reload(model, X, groups, test_records, seed))
+            write(results, keys, started, final=False)
+        if args.part is None or seed == 0:
+            figure(clean_test, conditions, last_denoised,
+                   RESULTS / f"ecg_denoising{'_quick' if args.quick else ''}_beats.png")
+    print(write(results, keys, started, final=True), flush=True)
 
 
-def write(results, keys, saved, started, *, final):
+def merge(args):
+    """``ecg_denoising.json`` from the part files of runs split over processes."""
+    results = merge_parts("ecg_denoising", ("model", "training_noise", "noise", "protocol",
+                                            "snr_db", "seed"))
+    print(write(results, ("model", "training_noise", "noise", "protocol", "snr_db"), None,
+                final=True), flush=True)
+
+
+def write(results, keys, started, *, final):
     """Write the rows with means over the seeds done so far (kept in the rows only when final)."""
     n_rows = len(results.rows)
+    saved = next((r for r in results.rows if r.get("protocol") == "save-load"), None)
     results.add_mean_rows(keys, METRICS + ("realtime_factor", "realtime_factor_wall",
                                            "fit_seconds"))
-    mean_rows = [r for r in results.rows if r.get("seed") == "mean"]
-    extra = summary(mean_rows, saved, time.perf_counter() - started, final)
+    mean_rows = [r for r in results.rows if r.get("seed") == "mean"
+                 and r.get("protocol") != "save-load"]
+    seconds = None if started is None else time.perf_counter() - started
+    extra = summary(mean_rows, saved, seconds, final)
     results.write(extra_md=extra)
     if not final:
         del results.rows[n_rows:]
@@ -326,7 +354,8 @@ def save_and_reload(model, X, groups, test_records, seed):
         ("mixture", "seed-mixture", SEED_PROTOCOL_SNR)]
     same = bool(np.allclose(loaded.transform(noisy), model.transform(noisy), atol=1e-5))
     out = scores(clean, noisy, loaded.transform(noisy))
-    return {"record": record, "n_windows": len(clean), "identical_to_trained": same, **out}
+    return {"record": str(record), "n_windows": len(clean), "identical_to_trained": same,
+            **out}
 
 
 def summary(mean_rows, saved, seconds, final=True):
@@ -354,7 +383,9 @@ def summary(mean_rows, saved, seconds, final=True):
                   f"{saved['identical_to_trained']}."]
     lines += ["", "Published (seed CDAE-BAM, MIT-BIH, mixture): 6.44 dB noisy -> 10.84 dB "
               "denoised (+4.4 dB); not the same noise draw or split, for orientation only.",
-              "", f"Wall time: {seconds / 60:.1f} min.", ""]
+              ""]
+    if seconds is not None:
+        lines += [f"Wall time: {seconds / 60:.1f} min.", ""]
     return "\n".join(lines)
 
 

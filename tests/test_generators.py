@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
 
 from sigest.estimators.generators import GANGenerator, WaveGANGenerator
 from sigest.generative_metrics import (
@@ -84,16 +86,29 @@ def test_fit_resample_balances_and_keeps_real_data(cls):
     assert (y_half == "seizure").sum() == 24 and len(X_half) == 72
 
 
+class _CountingClassifier(LogisticRegression):
+    """Records the labels it was fitted on."""
+
+    def fit(self, X, y):
+        self.seen_y_ = np.asarray(y).copy()
+        return super().fit(X, y)
+
+
 def test_fit_resample_in_imblearn_pipeline():
-    imblearn = pytest.importorskip("imblearn", reason="imbalanced-learn is not installed")
-    from sklearn.linear_model import LogisticRegression
+    from imblearn.pipeline import make_pipeline
 
     X, y = _toy()
-    pipe = imblearn.pipeline.make_pipeline(
+    X_before = X.copy()
+    pipe = make_pipeline(
         GANGenerator(max_epochs=1, batch_size=16, random_state=0, **SMALL[GANGenerator]),
-        LogisticRegression())
+        _CountingClassifier())
     pipe.fit(X, y)
-    assert pipe.predict(X).shape == (60,)
+    seen = dict(zip(*np.unique(pipe[-1].seen_y_, return_counts=True)))
+    assert seen == {"rest": 48, "seizure": 48}  # the classifier trained on balanced data
+    np.testing.assert_array_equal(X, X_before)
+    assert pipe.predict(X).shape == (60,)  # the sampler is skipped at predict time
+    scores = cross_val_score(pipe, X, y, cv=2)  # and under cross-validation, fold by fold
+    assert scores.shape == (2,)
 
 
 def test_wavegan_any_length_and_phase_shuffle():
