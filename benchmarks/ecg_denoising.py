@@ -52,23 +52,23 @@ SPLIT_SEED = 0
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
-        epilog="Full mode: 3 seeds; CDAE-BAM 50 epochs on 100 windows per training record "
-               "(1000 windows, new noise every epoch); BG-Attention 3 epochs on 500 windows; "
-               "60 test windows per test record per condition. About 50-60 min on one thread "
-               "of a 2-core machine shared by ~8 jobs (~10 min on a free core). Results and "
-               "means are rewritten after every model and seed. --quick: 1 seed, 4 epochs, "
-               "a few minutes.")
+        epilog="Full mode: 3 seeds; CDAE-BAM 20 epochs on all 2,500 windows of each training "
+               "record (25,000 windows, new noise every epoch), with both noise mixings; "
+               "BG-Attention 10 epochs on 2,000 windows; 60 "
+               "test windows per test record per condition. About 21 min per seed on one free "
+               "core; run seeds in parallel with --seed-list N --part sN, then --merge. Results "
+               "and means are rewritten after every model. --quick: 1 seed, 4 epochs, minutes.")
     parser.add_argument("--quick", action="store_true", help="smoke run in a few minutes")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (3; quick 1)")
-    parser.add_argument("--epochs", type=int, default=None, help="CDAE-BAM epochs (50; quick 4)")
+    parser.add_argument("--epochs", type=int, default=None, help="CDAE-BAM epochs (20; quick 4)")
     parser.add_argument("--train-windows", type=int, default=None,
-                        help="training windows per training record (100; quick 60)")
+                        help="training windows per training record (2500 = all; quick 60)")
     parser.add_argument("--test-windows", type=int, default=None,
                         help="test windows per test record and condition (60; quick 40)")
     parser.add_argument("--bg-epochs", type=int, default=None,
-                        help="BG-Attention epochs (3; quick 1)")
+                        help="BG-Attention epochs (10; quick 1)")
     parser.add_argument("--bg-windows", type=int, default=None,
-                        help="BG-Attention training windows (500; quick 200)")
+                        help="BG-Attention training windows (2000; quick 200)")
     parser.add_argument("--skip-bg", action="store_true", help="leave BG-Attention out")
     parser.add_argument("--seed-list", type=int, nargs="*", default=None,
                         help="run only these seeds (for one process per seed; see --part)")
@@ -80,8 +80,8 @@ def parse_args(argv=None):
                         help="combine ecg_denoising_part-*.json into ecg_denoising.json")
     args = parser.parse_args(argv)
     quick = args.quick
-    defaults = {"seeds": (1, 3), "epochs": (4, 50), "train_windows": (60, 100),
-                "test_windows": (40, 60), "bg_epochs": (1, 3), "bg_windows": (200, 500)}
+    defaults = {"seeds": (1, 3), "epochs": (4, 20), "train_windows": (60, 2500),
+                "test_windows": (40, 60), "bg_epochs": (1, 10), "bg_windows": (200, 2000)}
     for key, (q, full) in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, q if quick else full)

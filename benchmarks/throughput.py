@@ -15,8 +15,8 @@ sides do the same arithmetic; the cost of sigest's on-the-fly noise injection, p
 scaling and in-network STFTs is measured separately (``part="data"`` rows: share of a training
 step).
 
-Quick mode (``--quick``): built-ins only, 1 timed epoch x 2 repeats, small data, about 5-10
-minutes on 2 busy cores. Full mode: built-ins and the example plugin, 2 epochs x 3 repeats,
+Quick mode (``--quick``): built-ins only, 1 timed epoch x 2 repeats, about 5-10 minutes on 2
+busy cores. Full mode: built-ins and the example plugin, 1 timed epoch x 7 repeats per side,
 ``torch.compile`` on/off for the small convolutional models, and the braindecode plugin's
 models with ``--braindecode`` (about an hour more). Threads: ``torch.set_num_threads(1)``.
 """
@@ -372,9 +372,14 @@ def main(argv=None):
     parser.add_argument("--part", default="", help="results file suffix: throughput_<part>")
     parser.add_argument("--only-data", action="store_true",
                         help="only the data-on-the-fly rows, into throughput_data.json/.md")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats per side (7; quick 2)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    epochs, repeats = (1, 2) if args.quick else (2, 3)
+    # one-epoch repeats, many of them: sigest and plain alternate every ~second, so load from
+    # other jobs hits both sides alike and the median ratio is stable
+    epochs = 1
+    repeats = args.repeats or (2 if args.quick else 7)
     notes = ("Ratios are within-run (interleaved repeats, median of per-repeat ratios), so they "
              "stay meaningful on this shared 2-core machine (other jobs running); absolute "
              "samples/s are not. Plain loop = randperm + tensor slicing + forward/loss/backward/"
