@@ -897,6 +897,11 @@ class SignalGenerator(_SignalNet, NeuralNet):
     optimizer : type of torch optimizer, default=torch.optim.Adam
         One instance for the generator (``optimizer__*``) and one for the discriminator.
     lr : float, default=2e-4
+        Learning rate of the generator's optimizer, and of the discriminator's unless
+        ``lr_discriminator`` is given.
+    lr_discriminator : float, optional
+        A separate learning rate for the discriminator (the two time-scale update rule of
+        Heusel et al. 2017; e.g. ``lr=1e-4, lr_discriminator=4e-4``).
     max_epochs : int, default=50
     batch_size : int, default=64
     train_split : None, default=None
@@ -933,13 +938,14 @@ class SignalGenerator(_SignalNet, NeuralNet):
                  optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64,
                  train_split=None, callbacks=None, loss="gan", n_critic=1, gp_weight=10.0,
                  sampling_strategy="auto", sfreq=None, random_state=None, verbose=0, device="cpu",
-                 warm_start=False, **kwargs):
+                 warm_start=False, lr_discriminator=None, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          callbacks=callbacks, verbose=verbose, device=device,
                          warm_start=warm_start, **kwargs)
         self.loss = loss
         self.n_critic = n_critic
+        self.lr_discriminator = lr_discriminator
         self.gp_weight = gp_weight
         self.sampling_strategy = sampling_strategy
         self.sfreq = sfreq
@@ -961,6 +967,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         if self.optimizer in (torch.optim.Adam, torch.optim.AdamW):
             kwargs.setdefault("betas", (0.5, 0.999))  # the usual GAN setting
         self.optimizer_ = self.optimizer(self.module_.generator.parameters(), **kwargs)
+        if self.lr_discriminator is not None:
+            kwargs["lr"] = self.lr_discriminator
         self.optimizer_discriminator_ = self.optimizer(
             self.module_.discriminator.parameters(), **kwargs)
         return self
@@ -970,6 +978,10 @@ class SignalGenerator(_SignalNet, NeuralNet):
             raise ValueError(f"loss must be 'gan' or 'wgan-gp'; got {self.loss!r}")
         if not (isinstance(self.n_critic, (int, np.integer)) and self.n_critic >= 1):
             raise ValueError(f"n_critic must be a positive integer; got {self.n_critic!r}")
+        lr_d = self.lr_discriminator
+        if lr_d is not None and not (isinstance(lr_d, (int, float, np.number))
+                                     and not isinstance(lr_d, bool) and lr_d > 0):
+            raise ValueError(f"lr_discriminator must be a positive number or None; got {lr_d!r}")
         X3, rank = self._check_X(X, reset=reset)
         if reset:
             self.output_rank_ = rank

@@ -185,6 +185,18 @@ def test_fit_resample_balances_and_keeps_real_data():
     assert dict(zip(values, counts)) == {"rest": 20, "task": 20}
 
 
+def test_discriminator_learning_rate_can_differ():
+    X, y = labelled(n=40, n_channels=1, n_times=32)
+    gen = TinyGANGenerator(max_epochs=1, lr=1e-4, lr_discriminator=4e-4, random_state=0)
+    gen.fit(X, y)
+    assert gen.optimizer_.param_groups[0]["lr"] == 1e-4
+    assert gen.optimizer_discriminator_.param_groups[0]["lr"] == 4e-4
+    same = TinyGANGenerator(max_epochs=1, lr=1e-4, random_state=0).fit(X, y)
+    assert same.optimizer_discriminator_.param_groups[0]["lr"] == 1e-4
+    with pytest.raises(ValueError, match="lr_discriminator must be a positive number"):
+        TinyGANGenerator(max_epochs=1, lr_discriminator=-1.0).fit(X, y)
+
+
 BAD_INPUTS = [
     (np.full((10, 32), np.nan), "NaN"),
     (np.full((10, 32), np.inf), "infinity"),
