@@ -452,11 +452,12 @@ def run_speed(args):
     (X_all, y_all), _, tests = eog_task(path, 0, max(n_pairs.values()))
     n_infer = 256 if args.quick else 512
     test_noisy = np.tile(tests["eog"][0], (3, 1))[:n_infer][:, None].astype(np.float32)
-    repeats = 2 if args.quick else 3
+    repeats = 2 if args.quick else 7
     n_latency = 5 if args.quick else 20
     results = Results("eeg_denoising_speed", data=str(path), quick=args.quick,
                       protocol=f"one training epoch over {n_pairs} EOG pairs (batch 40), "
-                      f"{repeats} interleaved repeats, median; inference on {len(test_noisy)} "
+                      f"{repeats} interleaved repeats, median of process CPU time; inference "
+                      f"(after a warm-up call, interleaved, CPU time) on {len(test_noisy)} "
                       f"epochs at batch 256; latency = median of {n_latency} single-epoch calls; "
                       "1 torch thread")
     for name in ("bg-attention", "fcnn"):
@@ -470,25 +471,36 @@ def run_speed(args):
         optimizer = est.optimizer(module.parameters(), lr=est.lr)
         rng = np.random.default_rng(0)
         times = {"sigest": [], "plain": []}
-        for _ in range(repeats):
-            t = time.perf_counter()
-            _plain_epoch(module, optimizer, X, y, est.batch_size, rng)
-            times["plain"].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            est.partial_fit(X, y)
-            times["sigest"].append(time.perf_counter() - t)
+        # CPU time of this one-threaded process, sides alternating: other jobs on the machine
+        # disturb both alike
+        for r in range(repeats):
+            for side in (("plain", "sigest") if r % 2 == 0 else ("sigest", "plain")):
+                t = time.process_time()
+                if side == "plain":
+                    _plain_epoch(module, optimizer, X, y, est.batch_size, rng)
+                else:
+                    est.partial_fit(X, y)
+                times[side].append(time.process_time() - t)
         sps = {k: len(X) / statistics.median(v) for k, v in times.items()}
-        t = time.perf_counter()
-        est.transform(test_noisy)
-        infer_sigest = len(test_noisy) / (time.perf_counter() - t)
-        module.eval()
+
+        def plain_infer(module=module):
+            module.eval()
+            with torch.no_grad():
+                for start in range(0, len(test_noisy), 256):
+                    xb = torch.from_numpy(test_noisy[start:start + 256])
+                    scale = xb.std(dim=-1, keepdim=True, correction=0).clamp_min(1e-8)
+                    (module(xb / scale) * scale).numpy()
+
+        infer = {"sigest": [], "plain": []}
+        est.transform(test_noisy), plain_infer()  # warm-up
+        for r in range(repeats):
+            for side in (("plain", "sigest") if r % 2 == 0 else ("sigest", "plain")):
+                t = time.process_time()
+                plain_infer() if side == "plain" else est.transform(test_noisy)
+                infer[side].append(time.process_time() - t)
+        infer_sigest = len(test_noisy) / statistics.median(infer["sigest"])
+        infer_plain = len(test_noisy) / statistics.median(infer["plain"])
         with torch.no_grad():
-            t = time.perf_counter()
-            for start in range(0, len(test_noisy), 256):
-                xb = torch.from_numpy(test_noisy[start:start + 256])
-                scale = xb.std(dim=-1, keepdim=True).clamp_min(1e-8)
-                module(xb / scale)
-            infer_plain = len(test_noisy) / (time.perf_counter() - t)
             lat_plain = []
             for _ in range(n_latency):
                 t = time.perf_counter()

@@ -64,6 +64,9 @@ def parse_args(argv=None):
                         help="run only these folds (of the same split), e.g. in another part")
     parser.add_argument("--part", type=int, default=None,
                         help="write results as <name>_part<N> (run model subsets in parallel)")
+    parser.add_argument("--budget", choices=("small", "large"), default="small",
+                        help="small: 3,000 training epochs per fold, 3-15 passes (the default);"
+                             " large: 15,000, 15-30 passes, early stopping (patience 3)")
     parser.add_argument("--merge", type=int, default=None, metavar="N_PARTS",
                         help="merge parts 1..N into the results file and its mean table")
     return parser.parse_args(argv)
@@ -90,7 +93,11 @@ def make_bandpower_lr():
                          LogisticRegression(class_weight="balanced", max_iter=2000))
 
 
-def budgets(quick):
+def budgets(quick, size="small"):
+    if size == "large" and not quick:
+        return {"n_train": 15000, "n_test": 2500, "n_valid": 1500,
+                "epochs": {"freqcut": 20, "freqcut-seq": 15, "chambon": 30, "attnsleep": 20,
+                           "usleep": 15}}
     if quick:
         return {"n_train": 600, "n_test": 600, "n_valid": 300,
                 "epochs": {"freqcut": 2, "freqcut-seq": 1, "chambon": 2, "attnsleep": 1,
@@ -183,7 +190,7 @@ def main(argv=None):
 
     sys.path.insert(0, str(_HERE))
     if args.merge:
-        return merge(args.merge, args.quick)
+        return merge(args.merge, args.quick, _base_name(args.budget))
     import torch
 
     torch.set_num_threads(args.threads)
@@ -193,7 +200,7 @@ def main(argv=None):
     from sigest.estimators.sleep import add_context
     from sigest.model_selection import SubjectKFold, check_no_leak
 
-    budget = budgets(args.quick)
+    budget = budgets(args.quick, args.budget)
     n_folds = args.folds or (2 if args.quick else 6)
     models = args.models or list(MODELS)
     conditions = [("none", None)] + ([("nstdb-ma", 0.0), ("nstdb-ma", -5.0)] if args.noise
@@ -202,7 +209,7 @@ def main(argv=None):
     X, y, groups, recording = load(path)
     X_seq = add_context(X, 1, groups=recording)  # neighbours within each night only
 
-    name = "sleep_staging" + (f"_part{args.part}" if args.part else "")
+    name = _base_name(args.budget) + (f"_part{args.part}" if args.part else "")
     protocol = (f"SubjectKFold({n_folds}, shuffle, seed 0) over {len(np.unique(groups))} "
                 f"subjects; 1 validation subject per fold from the training side; networks "
                 f"train on {budget['n_train']} random training epochs (same rows for all), "
@@ -302,16 +309,20 @@ def add_means(results):
     return "\n## Mean over folds\n\n" + markdown_table(means, table) + "\n"
 
 
-def merge(n_parts, quick):
+def _base_name(budget):
+    return "sleep_staging" if budget == "small" else f"sleep_staging_{budget}"
+
+
+def merge(n_parts, quick, base="sleep_staging"):
     """Combine ``sleep_staging_part1..N`` into ``sleep_staging`` (rows, mean table)."""
     import json
 
     from _common import RESULTS, Results
 
-    files = [RESULTS / f"sleep_staging_part{i}{'_quick' if quick else ''}.json"
+    files = [RESULTS / f"{base}_part{i}{'_quick' if quick else ''}.json"
              for i in range(1, n_parts + 1)]
     parts = [json.loads(f.read_text()) for f in files if f.exists()]
-    results = Results("sleep_staging", data=parts[0]["data"], protocol=parts[-1]["protocol"],
+    results = Results(base, data=parts[0]["data"], protocol=parts[-1]["protocol"],
                       quick=quick,
                       notes=MERGE_NOTES + "\n\nMerged from parts run in parallel, one thread each: "
                             + "; ".join(f"`{p['command']}` (git {p['git'][:10]}, {p['date']})"
@@ -329,7 +340,7 @@ def merge(n_parts, quick):
         results.add(**row)
     # the means compare models on identical folds: those every model of the group finished
     # (models trained without augmentation; models trained with it)
-    means = Results("sleep_staging", data="", protocol="", quick=quick)
+    means = Results(base, data="", protocol="", quick=quick)
     note = "\n"
     for augmentation in sorted({r["augmentation"] for r in rows}):
         group = [r for r in rows if r["augmentation"] == augmentation]
@@ -341,7 +352,7 @@ def merge(n_parts, quick):
                  f"folds all of them finished: {folds}.\n")
     table = add_means(means)
     results.rows += [r for r in means.rows if r.get("fold") == "mean"]
-    every = Results("sleep_staging", data="", protocol="", quick=quick)
+    every = Results(base, data="", protocol="", quick=quick)
     every.rows = [dict(r) for r in rows if r["test_noise"] == "none"]
     table += ("\n### Clean test epochs, mean over every fold each model finished (folds differ "
               "between models: orientation only, not in the JSON)\n"
