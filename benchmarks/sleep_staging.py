@@ -66,7 +66,7 @@ def parse_args(argv=None):
                         help="write results as <name>_part<N> (run model subsets in parallel)")
     parser.add_argument("--budget", choices=("small", "large"), default="small",
                         help="small: 3,000 training epochs per fold, 3-15 passes (the default);"
-                             " large: 15,000, 15-30 passes, early stopping (patience 3)")
+                             " large: 15,000, 8-30 passes, early stopping (patience 3)")
     parser.add_argument("--merge", type=int, default=None, metavar="N_PARTS",
                         help="merge parts 1..N into the results file and its mean table")
     return parser.parse_args(argv)
@@ -96,8 +96,8 @@ def make_bandpower_lr():
 def budgets(quick, size="small"):
     if size == "large" and not quick:
         return {"n_train": 15000, "n_test": 2500, "n_valid": 1500,
-                "epochs": {"freqcut": 20, "freqcut-seq": 15, "chambon": 30, "attnsleep": 20,
-                           "usleep": 15}}
+                "epochs": {"freqcut": 20, "freqcut-seq": 15, "chambon": 30, "attnsleep": 12,
+                           "usleep": 8}}
     if quick:
         return {"n_train": 600, "n_test": 600, "n_valid": 300,
                 "epochs": {"freqcut": 2, "freqcut-seq": 1, "chambon": 2, "attnsleep": 1,
