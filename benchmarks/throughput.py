@@ -63,6 +63,9 @@ SPECS = {
     "gan": dict(shape=(1, 178), sfreq=178.0, n=4096),
     "wavegan": dict(shape=(1, 178), sfreq=178.0, n=1024),
     "tiny-mlp-gan": dict(shape=(1, 64), sfreq=64.0, n=16384),
+    # the braindecode sleep stagers on the 30-s, 100-Hz epochs they are built for
+    "braindecode-attnsleep": dict(shape=(1, 3000), sfreq=100.0, n=256),
+    "braindecode-usleep": dict(shape=(1, 3000), sfreq=100.0, n=256),
 }
 BRAINDECODE_SPEC = dict(shape=(4, 1000), sfreq=250.0, n=64)
 COMPILE_MODELS = ("tiny-conv-denoiser", "fcnn", "simple-cnn", "tiny-conv-classifier")

@@ -193,7 +193,7 @@ ESTIMATORS = _build_classes()
 #: ``pad_times`` gives the networks epochs they can take; small sizes keep the checks fast.
 CHECK_PARAMS = {
     "EEGNet": {"pad_times": 128, "module__kernel_length": 16},
-    "ShallowFBCSPNet": {"pad_times": 64, "module__split_first_layer": False},
+    "ShallowFBCSPNet": {"pad_times": 128, "module__split_first_layer": False},
     "Deep4Net": {"pad_times": 512, "module__split_first_layer": False},
     "SleepStagerChambon2018": {"pad_times": 64, "sfreq": 64.0},
     "AttnSleep": {"pad_times": 3000, "sfreq": 100.0},
