@@ -81,6 +81,12 @@ def estimator_name(model_name):
     return "braindecode-" + model_name.lower()
 
 
+#: braindecode 1.8.1's CombinedConv (the first layer of these models) fails on one channel
+#: ("self must be a matrix", and with split_first_layer=False at init): a single channel is
+#: given to them twice, which a spatial filter sees as one channel with summed weights.
+MIN_CHANNELS = {"ShallowFBCSPNet": 2, "Deep4Net": 2}
+
+
 class BraindecodeClassifier(SignalClassifier):
     """A braindecode model as a sigest classifier; subclasses fix ``module`` per model.
 
@@ -144,13 +150,19 @@ class BraindecodeClassifier(SignalClassifier):
         X3, rank = super()._check_X(X, reset=reset)
         if self.pad_times is not None and X3.shape[-1] < self.pad_times:
             X3 = np.pad(X3, ((0, 0), (0, 0), (0, int(self.pad_times) - X3.shape[-1])))
+        if X3.shape[1] < self._min_channels():
+            X3 = np.repeat(X3, self._min_channels(), axis=1)  # only ever from one channel
         return X3, rank
+
+    def _min_channels(self):
+        return MIN_CHANNELS.get(getattr(self, "model_name", None), 1)
 
     def _module_shape_kwargs(self):
         n_times = self.n_times_in_
         if self.pad_times is not None:
             n_times = max(n_times, int(self.pad_times))
-        kwargs = {"n_chans": self.n_channels_in_, "n_times": n_times,
+        n_chans = max(self.n_channels_in_, self._min_channels())
+        kwargs = {"n_chans": n_chans, "n_times": n_times,
                   "n_outputs": len(self.classes_)}
         sfreq = getattr(self, "sfreq_", None) or self.sfreq
         if sfreq is not None and _accepts(self.module, "sfreq"):
@@ -193,8 +205,8 @@ ESTIMATORS = _build_classes()
 #: ``pad_times`` gives the networks epochs they can take; small sizes keep the checks fast.
 CHECK_PARAMS = {
     "EEGNet": {"pad_times": 128, "module__kernel_length": 16},
-    "ShallowFBCSPNet": {"pad_times": 128, "module__split_first_layer": False},
-    "Deep4Net": {"pad_times": 512, "module__split_first_layer": False},
+    "ShallowFBCSPNet": {"pad_times": 128},
+    "Deep4Net": {"pad_times": 512},
     "SleepStagerChambon2018": {"pad_times": 64, "sfreq": 64.0},
     "AttnSleep": {"pad_times": 3000, "sfreq": 100.0},
     "USleep": {"pad_times": 128, "sfreq": 128.0, "module__depth": 4},
