@@ -23,7 +23,10 @@ Chambon 15, AttnSleep 5, U-Sleep 3 at lr 1e-3; batch 32, AdamW/Adam. About 60-80
 thread of a lightly loaded 2-core machine, longer on a shared one (``--noise`` adds noise-
 augmented training of three models and doubles that); ``--part`` splits the models over
 parallel processes and ``--merge`` joins them. ``--quick``: 2 folds, 600 training epochs,
-1-2 epochs each, a few minutes.
+1-2 epochs each, a few minutes. ``--budget large``: 15,000 training epochs per fold, up to
+20 passes for freqcut (15 for its sequence variant), 30 for Chambon, 12 for AttnSleep and 8 for
+U-Sleep, with early stopping, written to ``sleep_staging_large*``. On a free core a fold takes
+about 1 min (Chambon), 3-4 min (freqcut) and 7 min (AttnSleep).
 
 Usage::
 
