@@ -145,28 +145,35 @@ def _atomic_write(path, text):
     os.replace(tmp, path)
 
 
-def merge_parts(name, key_fields, *, protocol=None, notes=""):
-    """One :class:`Results` from ``<name>_part-*.json`` (runs split over processes).
-
-    Rows are taken in file order; a row whose ``key_fields`` repeat an earlier one is dropped,
-    as are the parts' mean rows (the caller recomputes them). The header is the first part's,
-    with every part's command listed.
-    """
-    files = sorted(RESULTS.glob(f"{name}_part-*.json"))
-    if not files:
-        raise FileNotFoundError(f"no {name}_part-*.json in {RESULTS}")
-    payloads = [json.loads(f.read_text()) for f in files]
-    first = payloads[0]
-    results = Results(name, data=first["data"], protocol=protocol or first["protocol"],
-                      notes=notes or f"Merged from {[f.name for f in files]}.")
-    results.header.update({k: first[k] for k in ("date", "git", "machine")})
-    results.header["command"] = " ; ".join(
-        [p["command"] for p in payloads] + [f"python benchmarks/{name}.py --merge"])
-    seen = set()
+def unique_rows(payloads, key_fields, over="seed"):
+    """The rows of several results payloads in order, without their mean rows (``over`` is
+    ``"mean"``); a row whose ``key_fields`` repeat an earlier row's is dropped, so a seed or
+    fold run by two processes counts once (the earlier file wins)."""
+    rows, seen = [], set()
     for payload in payloads:
         for row in payload["rows"]:
             key = tuple(row.get(k) for k in key_fields)
-            if row.get("seed") != "mean" and key not in seen:
+            if row.get(over) != "mean" and key not in seen:
                 seen.add(key)
-                results.rows.append(row)
+                rows.append(row)
+    return rows
+
+
+def merge_parts(name, key_fields, *, files=None, protocol=None, notes=""):
+    """One :class:`Results` from ``files`` (default ``<name>_part-*.json``: runs split over
+    processes), rows deduplicated by :func:`unique_rows`; the caller recomputes the means.
+
+    The header is the first file's, with every file's command listed.
+    """
+    files = sorted(RESULTS.glob(f"{name}_part-*.json")) if files is None else list(files)
+    if not files:
+        raise FileNotFoundError(f"no {name}_part-*.json in {RESULTS}")
+    payloads = [json.loads(Path(f).read_text()) for f in files]
+    first = payloads[0]
+    results = Results(name, data=first["data"], protocol=protocol or first["protocol"],
+                      notes=notes or f"Merged from {[Path(f).name for f in files]}.")
+    results.header.update({k: first[k] for k in ("date", "git", "machine")})
+    results.header["command"] = " ; ".join(
+        [p["command"] for p in payloads] + [f"python benchmarks/{name}.py --merge"])
+    results.rows = unique_rows(payloads, key_fields)
     return results

@@ -40,6 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 from _common import RESULTS, Results, data_dir  # noqa: E402
+from _common import merge_parts as merge_results  # noqa: E402
 
 import sigest  # noqa: E402
 from sigest.base import SignalDataset  # noqa: E402
@@ -372,34 +373,17 @@ def finalize(results, examples):
 def merge_parts(args):
     """Merge ``eeg_denoising.json`` with ``eeg_denoising_part-*.json`` (runs split over
     processes), recompute the mean rows, rewrite the table and the metric figure."""
-    import glob
-    import json
-
-    main_file = RESULTS / "eeg_denoising.json"
-    payload = json.loads(main_file.read_text())
-    rows, seen = [], set()
-    parts = sorted(glob.glob(str(RESULTS / "eeg_denoising_part-*.json")))
-    files = [main_file] + [Path(f) for f in parts]
-    for file in files:
-        for row in json.loads(file.read_text())["rows"]:
-            key = tuple(row.get(k) for k in ("model", "artifact", "train_data", "test_noise",
-                                              "snr_db", "seed"))
-            if row.get("seed") != "mean" and key not in seen:
-                seen.add(key)
-                rows.append(row)
-    results = Results("eeg_denoising", data=payload["data"], protocol=payload["protocol"],
-                      notes=f"Merged from {[f.name for f in files]} (one process each, 1 torch "
-                      "thread each). `n` = seeds done per row: runs that did not finish before "
-                      "the deadline are missing, nothing is filled in. Deviations from "
-                      "EEGdenoiseNet's 50-epoch protocol (CPU budget on a 2-core machine shared "
-                      "by ~8 engineers, load 20-30): 200 training pairs, <= 4 epochs (20 RMSprop "
-                      "steps), lr 1e-4, so every learned model is heavily undertrained; see "
-                      "`--help`. Published tables were not reachable offline.")
-    results.header.update({k: payload[k] for k in ("command", "date", "git", "machine")})
-    commands = [json.loads(f.read_text())["command"] for f in files]
-    results.header["command"] = " ; ".join(commands + ["python benchmarks/eeg_denoising.py "
-                                                       "--merge"])
-    results.rows = rows
+    files = [RESULTS / "eeg_denoising.json"] + sorted(RESULTS.glob("eeg_denoising_part-*.json"))
+    results = merge_results(
+        "eeg_denoising", ("model", "artifact", "train_data", "test_noise", "snr_db", "seed"),
+        files=files,
+        notes=f"Merged from {[f.name for f in files]} (one process each, 1 torch "
+        "thread each). `n` = seeds done per row: runs that did not finish before "
+        "the deadline are missing, nothing is filled in. Deviations from "
+        "EEGdenoiseNet's 50-epoch protocol (CPU budget on a 2-core machine shared "
+        "by ~8 engineers, load 20-30): 200 training pairs, <= 4 epochs (20 RMSprop "
+        "steps), lr 1e-4, so every learned model is heavily undertrained; see "
+        "`--help`. Published tables were not reachable offline.")
     finalize(results, {})
 
 

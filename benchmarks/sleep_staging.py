@@ -320,7 +320,7 @@ def merge(n_parts, quick, base="sleep_staging"):
     """Combine ``sleep_staging_part1..N`` into ``sleep_staging`` (rows, mean table)."""
     import json
 
-    from _common import RESULTS, Results
+    from _common import RESULTS, Results, unique_rows
 
     files = [RESULTS / f"{base}_part{i}{'_quick' if quick else ''}.json"
              for i in range(1, n_parts + 1)]
@@ -331,14 +331,9 @@ def merge(n_parts, quick, base="sleep_staging"):
                             + "; ".join(f"`{p['command']}` (git {p['git'][:10]}, {p['date']})"
                                         for p in parts)
                             + ". Figures: sleep_staging_part<N>_confusion.png / _hypnogram.png.")
-    rows, seen = [], set()
-    for part in parts:  # a fold run by two parts counts once (the lower part number)
-        for row in part["rows"]:
-            key = tuple(row.get(k) for k in ("model", "augmentation", "test_noise", "snr_db",
-                                              "fold"))
-            if row.get("fold") != "mean" and key not in seen:
-                seen.add(key)
-                rows.append(row)
+    # a fold run by two parts counts once (the lower part number)
+    rows = unique_rows(parts, ("model", "augmentation", "test_noise", "snr_db", "fold"),
+                       over="fold")
     for row in rows:
         results.add(**row)
     # the means compare models on identical folds: those every model of the group finished
