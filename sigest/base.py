@@ -97,7 +97,6 @@ class DivergenceGuard(Callback):
             "were kept. Try a lower lr."
         )
 
-
     def _keep(self, state):
         # copy into buffers allocated once: a fresh clone every epoch costs an allocation per
         # tensor, measurable on small networks with short epochs
@@ -331,10 +330,9 @@ class _SignalNet:
                 batch_size = len(dataset)
             return ArrayBatchIterator(dataset, batch_size, kwargs.get("shuffle", training),
                                       generator=lambda: self.__dict__.get("_shuffle_generator"))
-        if getattr(self, prefix) is torch.utils.data.DataLoader and "collate_fn" not in kwargs:
-            base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
-            if isinstance(base, SignalDataset):
-                kwargs["collate_fn"] = _batch_collate
+        if getattr(self, prefix) is torch.utils.data.DataLoader and "collate_fn" not in kwargs \
+                and isinstance(base, SignalDataset):
+            kwargs["collate_fn"] = _batch_collate
         kwargs.setdefault("batch_size", self.batch_size)
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)

@@ -150,8 +150,9 @@ class BraindecodeClassifier(SignalClassifier):
         X3, rank = super()._check_X(X, reset=reset)
         if self.pad_times is not None and X3.shape[-1] < self.pad_times:
             X3 = np.pad(X3, ((0, 0), (0, 0), (0, int(self.pad_times) - X3.shape[-1])))
-        if X3.shape[1] < self._min_channels():
-            X3 = np.repeat(X3, self._min_channels(), axis=1)  # only ever from one channel
+        n_min = self._min_channels()
+        if X3.shape[1] < n_min:  # cycle the channels up to the minimum
+            X3 = X3[:, np.arange(n_min) % X3.shape[1]]
         return X3, rank
 
     def _min_channels(self):
