@@ -159,7 +159,7 @@ def unique_rows(payloads, key_fields, over="seed"):
     return rows
 
 
-def merge_parts(name, key_fields, *, files=None, protocol=None, notes=""):
+def merge_parts(name, key_fields, *, files=None, protocol=None, notes="", merge_command=None):
     """One :class:`Results` from ``files`` (default ``<name>_part-*.json``: runs split over
     processes), rows deduplicated by :func:`unique_rows`; the caller recomputes the means.
 
@@ -174,6 +174,7 @@ def merge_parts(name, key_fields, *, files=None, protocol=None, notes=""):
                       notes=notes or f"Merged from {[Path(f).name for f in files]}.")
     results.header.update({k: first[k] for k in ("date", "git", "machine")})
     results.header["command"] = " ; ".join(
-        [p["command"] for p in payloads] + [f"python benchmarks/{name}.py --merge"])
+        [p["command"] for p in payloads]
+        + [merge_command or f"python benchmarks/{name}.py --merge"])
     results.rows = unique_rows(payloads, key_fields)
     return results
