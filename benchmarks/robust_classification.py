@@ -49,7 +49,14 @@ SLEEP_MODELS = ("ts-stdn", "freqcut-sleep", "braindecode-sleepstagerchambon2018"
 MOTOR_MODELS = ("ts-stdn", "braindecode-eegnet", "braindecode-shallowfbcspnet", "fbcsp-lda")
 
 
-def budgets(quick):
+def budgets(quick, size="small"):
+    if size == "large" and not quick:
+        # sized for a quiet 2-core machine: one sleep fold per process, about 40 min each
+        large = budgets(False)
+        large["sleep"] = {"folds": 3, "n_train": 4000, "n_valid": 600, "n_test": 1500,
+                          "epochs": {"ts-stdn": 15, "freqcut-sleep": 15, "chambon": 25,
+                                     "denoiser": 10}}
+        return large
     if quick:
         return {"sleep": {"folds": 2, "n_train": 300, "n_valid": 150, "n_test": 300,
                           "epochs": {"ts-stdn": 2, "freqcut-sleep": 2, "chambon": 2,
@@ -74,6 +81,13 @@ def parse_args(argv=None):
                "on a machine shared by many jobs, hours of wall time: results are written after "
                "every model, and --merge works on partial files. --quick: minutes.")
     parser.add_argument("--quick", action="store_true", help="smoke run (minutes)")
+    parser.add_argument("--budget", choices=("small", "large"), default="small",
+                        help="large: sleep folds with 4000 training / 600 validation / 1500 "
+                             "test epochs and up to 15 (ts-stdn, freqcut) / 25 (chambon) "
+                             "epochs, into robust_classification_large*; motor as small")
+    parser.add_argument("--sleep-folds", type=int, nargs="*", default=None,
+                        help="run only these sleep folds; the results go to "
+                             "<name>_sleep_<folds>.json, which --merge reads too")
     parser.add_argument("--task", choices=("sleep", "motor"), default=None,
                         help="run one task and write robust_classification_<task>[_quick]")
     parser.add_argument("--merge", action="store_true",
@@ -209,6 +223,8 @@ def run_sleep(args, results, budget, names):
     X, y, groups = X.astype(np.float32), np.asarray(y), np.asarray(groups)
     seed = 0
     for fold, train, valid, test in sleep_folds(X, y, groups, budget):
+        if args.sleep_folds is not None and fold not in args.sleep_folds:
+            continue
         sets = test_sets(X[test], SLEEP_SFREQ, seed=fold + 1)
         print(f"sleep fold {fold}: test subjects {sorted(set(groups[test].tolist()))}",
               flush=True)
@@ -493,12 +509,12 @@ def figure(means, stem):
     plt.close(fig)
 
 
-def chance_rows(task, quick, folds_measured):
+def chance_rows(task, quick, folds_measured, size="small"):
     """Scores of a stratified random guesser (class frequencies of the training side) on the
     very test labels of every measured fold: mean over 50 draws, ``*_std`` their spread."""
     from sklearn.metrics import accuracy_score, f1_score
 
-    budget = budgets(quick)[task]
+    budget = budgets(quick, size)[task]
     if task == "sleep":
         from sigest.datasets import load_sleep_edf
 
@@ -525,13 +541,14 @@ def chance_rows(task, quick, folds_measured):
     return out
 
 
-def merge(quick, notes=""):
+def merge(quick, notes="", size="small"):
+    name = result_name(size)
     rows, parts = [], []
     for task in ("sleep", "motor"):
         # a part run for chosen folds (robust_classification_motor_<folds>.json) wins over the
         # same folds in the main file, read last
-        paths = sorted(RESULTS.glob(f"{NAME}_{task}*.json"),
-                       key=lambda p: (p.stem.removesuffix("_quick") == f"{NAME}_{task}", p.name))
+        paths = sorted(RESULTS.glob(f"{name}_{task}*.json"),
+                       key=lambda p: (p.stem.removesuffix("_quick") == f"{name}_{task}", p.name))
         for path in paths:
             payload = json.loads(path.read_text())
             if payload.get("quick") != quick:
@@ -542,9 +559,9 @@ def merge(quick, notes=""):
             parts.append(f"`{payload['command']}` (git {payload['git'][:10]}, "
                          f"{payload['date']})")
             measured = {r["fold"] for r in payload["rows"] if r.get("fold") != "mean"}
-            rows += [r for r in chance_rows(task, quick, measured)
+            rows += [r for r in chance_rows(task, quick, measured, size)
                      if tuple(r.get(k) for k in KEYS + ("fold",)) not in seen]
-    results = Results(NAME, data=DATA_MD, protocol=PROTOCOL, quick=quick, notes=notes)
+    results = Results(name, data=DATA_MD, protocol=PROTOCOL, quick=quick, notes=notes)
     results.rows = list(rows)
     means = mean_rows(rows)
     results.rows += means
@@ -564,6 +581,10 @@ PROTOCOL = ("test: clean and NSTDB ma at -8/-4/0 dB from the record's held-out l
             "of 10 electrode groups per epoch; seed 0")
 
 
+def result_name(size):
+    return NAME if size == "small" else f"{NAME}_{size}"
+
+
 def main(argv=None):
     args = parse_args(argv)
     import torch
@@ -573,9 +594,9 @@ def main(argv=None):
 
     mne.set_log_level("WARNING")
     if args.merge:
-        merge(args.quick)
+        merge(args.quick, size=args.budget)
         return
-    budget = budgets(args.quick)
+    budget = budgets(args.quick, args.budget)
     if args.data is None:
         args.data = data_dir()
     os.environ["SIGEST_DATA"] = str(args.data)  # the noise pools read the same folder
@@ -583,15 +604,15 @@ def main(argv=None):
     for task in tasks:
         names = [m for m in (SLEEP_MODELS if task == "sleep" else MOTOR_MODELS)
                  if args.models is None or m in args.models]
-        part = "" if task == "sleep" or not args.motor_folds else "_" + "-".join(
-            args.motor_folds)
-        results = Results(f"{NAME}_{task}{part}", data=DATA_MD, protocol=PROTOCOL,
-                          quick=args.quick)
+        folds = args.sleep_folds if task == "sleep" else args.motor_folds
+        part = "_" + "-".join(map(str, folds)) if folds else ""
+        results = Results(f"{result_name(args.budget)}_{task}{part}", data=DATA_MD,
+                          protocol=PROTOCOL, quick=args.quick)
         runner = run_sleep if task == "sleep" else run_motor
         runner(args, results, budget[task], names)
         results.rows += mean_rows(results.rows)
         results.write()
-    merge(args.quick)
+    merge(args.quick, size=args.budget)
 
 
 if __name__ == "__main__":
