@@ -255,6 +255,54 @@ def run_model(results, name, seed, cfg, train, valid, tests, conditions, example
           f"RRMSE_t {results.rows[-len(LEVELS) - 1]['rrmse_temporal']:.3f}", flush=True)
 
 
+# ------------------------------------------------------------------- stretch: tuned config
+TUNE_GRID = (  # cheap networks only: the search must fit in minutes per task on one core
+    {"den": ["fcnn"], "den__lr": [5e-5, 3e-4], "den__module__n_hidden_layers": [3, 5]},
+    {"den": ["rnn-lstm"], "den__lr": [5e-5, 3e-4]},
+    {"den": ["simple-cnn", "complex-cnn"], "den__lr": [5e-5, 3e-4]},
+)
+
+
+def tune(seed, cfg, train, valid):
+    """``GridSearchCV`` over registered denoisers and their lr on the VALIDATION split only
+    (``PredefinedSplit``: fit on the training pairs, score on the validation pairs); returns
+    the best configuration refitted on the training pairs, early-stopped like every model."""
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
+    from sklearn.pipeline import Pipeline
+
+    from sigest.metrics import SCORERS
+
+    grid = [{**g, "den": [make_model(n, seed, cfg, valid) for n in g["den"]]} for g in TUNE_GRID]
+    X = np.concatenate([train[0], valid[0]])
+    y = np.concatenate([train[1], valid[1]])
+    fold = np.r_[np.full(len(train[0]), -1), np.zeros(len(valid[0]), int)]
+    search = GridSearchCV(Pipeline([("den", grid[0]["den"][0])]), grid,
+                          scoring=SCORERS["neg_rrmse_temporal"], cv=PredefinedSplit(fold),
+                          refit=False).fit(X, y)
+    best = dict(search.best_params_)
+    est = best.pop("den").set_params(**{k.removeprefix("den__"): v for k, v in best.items()})
+    config = f"{est.__class__.__name__} " + " ".join(f"{k}={v}" for k, v in best.items())
+    return est.fit(*train), config, -search.best_score_
+
+
+def run_tuned(results, seed, cfg, train, valid, tests, conditions):
+    t0 = time.perf_counter()
+    est, config, valid_rrmse = tune(seed, cfg, train, valid)
+    fit_seconds = time.perf_counter() - t0
+    for test_noise, (noisy, clean, snr) in tests.items():
+        denoised = est.transform(noisy)
+        common = dict(model="gridsearch-best", **conditions, test_noise=test_noise, seed=seed)
+        results.add(**common, snr_db="all", **score(clean, denoised), fit_seconds=fit_seconds,
+                    epochs_trained=len(est.history), tuned_config=config,
+                    valid_rrmse_temporal=valid_rrmse)
+        for level in LEVELS:
+            sel = np.isclose(snr, level)
+            results.add(**common, snr_db=level, **score(clean[sel], denoised[sel]))
+    print(f"  gridsearch    {conditions} seed {seed}: {config} (validation RRMSE_t "
+          f"{valid_rrmse:.3f}), search + refit {fit_seconds:.0f}s, test RRMSE_t "
+          f"{results.rows[-len(LEVELS) - 1]['rrmse_temporal']:.3f}", flush=True)
+
+
 # ----------------------------------------------------------------------------- figures
 def figures(results, stem, examples):
     import matplotlib
@@ -333,7 +381,8 @@ def run_benchmark(args, cfg):
     name = _base_name(args) if not args.part else f"{_base_name(args)}_part-{args.part}"
     results = Results(name, data=f"{path} (eegdenoisenet-eog-test, bonn-eeg, "
                       "eegmmidb, nstdb, emgdb)", protocol=protocol, quick=args.quick, notes=notes)
-    models = ["noisy", *BASELINES, *[m for m in MODELS if not args.models or m in args.models]]
+    models = ["noisy", *BASELINES, *[m for m in MODELS if args.models is None
+                                     or m in args.models]]
     examples = {}
     seeds = cfg["seeds"] if args.seeds is None else tuple(args.seeds)
     jobs = [(artifact, "eegdenoisenet", seed) for seed in seeds for artifact in args.tasks]
@@ -352,6 +401,9 @@ def run_benchmark(args, cfg):
             m for m in models if m not in MODELS or m in cfg["extra_models"]]
         for name in job_models:
             run_model(results, name, seed, cfg, *data, conditions, examples)
+            results.write()
+        if args.tune and train_data == "eegdenoisenet":
+            run_tuned(results, seed, cfg, *data, conditions)
             results.write()
         finalize(results, examples)  # after every task/seed, so partial runs are usable
 
@@ -543,6 +595,9 @@ def main(argv=None):
     parser.add_argument("--variant", choices=("yes", "no", "only"), default="yes",
                         help="the +bonn+eegmmidb EOG variant")
     parser.add_argument("--tasks", nargs="*", default=("EOG", "EMG"), choices=("EOG", "EMG"))
+    parser.add_argument("--tune", action="store_true",
+                        help="also the stretch row: GridSearchCV on the validation split "
+                             "over cheap denoisers and lr (TUNE_GRID), refitted, tested")
     parser.add_argument("--budget", choices=("small", "medium"), default="small",
                         help="training budget: small (default; eeg_denoising.json) or medium "
                              "(eeg_denoising_medium.json); see below")
