@@ -51,9 +51,9 @@ MOTOR_MODELS = ("ts-stdn", "braindecode-eegnet", "braindecode-shallowfbcspnet", 
 
 def budgets(quick, size="small"):
     if size == "large" and not quick:
-        # sized for a quiet 2-core machine: one sleep fold per process, about 40 min each
+        # sized for a quiet 2-core machine: about 15 min per sleep fold on one core
         large = budgets(False)
-        large["sleep"] = {"folds": 3, "n_train": 4000, "n_valid": 600, "n_test": 1500,
+        large["sleep"] = {"folds": 6, "n_train": 4000, "n_valid": 600, "n_test": 1500,
                           "epochs": {"ts-stdn": 15, "freqcut-sleep": 15, "chambon": 25,
                                      "denoiser": 10}}
         return large
@@ -82,7 +82,7 @@ def parse_args(argv=None):
                "every model, and --merge works on partial files. --quick: minutes.")
     parser.add_argument("--quick", action="store_true", help="smoke run (minutes)")
     parser.add_argument("--budget", choices=("small", "large"), default="small",
-                        help="large: sleep folds with 4000 training / 600 validation / 1500 "
+                        help="large: 6 sleep folds with 4000 training / 600 validation / 1500 "
                              "test epochs and up to 15 (ts-stdn, freqcut) / 25 (chambon) "
                              "epochs, into robust_classification_large*; motor as small")
     parser.add_argument("--sleep-folds", type=int, nargs="*", default=None,
