@@ -84,7 +84,8 @@ def parse_args(argv=None):
     parser.add_argument("--budget", choices=("small", "large"), default="small",
                         help="large: 6 sleep folds with 4000 training / 600 validation / 1500 "
                              "test epochs and up to 15 (ts-stdn, freqcut) / 25 (chambon) "
-                             "epochs, into robust_classification_large*; motor as small")
+                             "epochs, into robust_classification_large*; the motor task "
+                             "is the same at both sizes (its files are shared)")
     parser.add_argument("--sleep-folds", type=int, nargs="*", default=None,
                         help="run only these sleep folds; the results go to "
                              "<name>_sleep_<folds>.json, which --merge reads too")
@@ -547,8 +548,10 @@ def merge(quick, notes="", size="small"):
     for task in ("sleep", "motor"):
         # a part run for chosen folds (robust_classification_motor_<folds>.json) wins over the
         # same folds in the main file, read last
-        paths = sorted(RESULTS.glob(f"{name}_{task}*.json"),
-                       key=lambda p: (p.stem.removesuffix("_quick") == f"{name}_{task}", p.name))
+        # the motor budget is the same at every size: its files are shared
+        stem = f"{name if task == 'sleep' else NAME}_{task}"
+        paths = sorted(RESULTS.glob(f"{stem}*.json"),
+                       key=lambda p: (p.stem.removesuffix("_quick") == stem, p.name))
         for path in paths:
             payload = json.loads(path.read_text())
             if payload.get("quick") != quick:
@@ -606,7 +609,8 @@ def main(argv=None):
                  if args.models is None or m in args.models]
         folds = args.sleep_folds if task == "sleep" else args.motor_folds
         part = "_" + "-".join(map(str, folds)) if folds else ""
-        results = Results(f"{result_name(args.budget)}_{task}{part}", data=DATA_MD,
+        stem = result_name(args.budget) if task == "sleep" else NAME
+        results = Results(f"{stem}_{task}{part}", data=DATA_MD,
                           protocol=PROTOCOL, quick=args.quick)
         runner = run_sleep if task == "sleep" else run_motor
         runner(args, results, budget[task], names)
