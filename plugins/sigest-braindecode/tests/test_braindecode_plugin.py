@@ -102,6 +102,9 @@ EXPECTED_FAILURES = {
            "skorch keeps module__* parameters as attributes that are not in __init__'s signature"}
     for name in ("EEGNet", "USleep", "EEGConformer")
 }
+EXPECTED_FAILURES["AttnSleep"] = {"check_methods_subset_invariance": (
+    "float32 attention matmuls round differently for a batch of 1 than for a full batch "
+    "(differences ~2e-7 > the check's atol 1e-7); not a per-sample dependence")}
 
 
 @pytest.mark.parametrize("model_name", ["braindecode-shallowfbcspnet", "braindecode-deep4net"])
