@@ -163,7 +163,8 @@ def merge_parts(name, key_fields, *, files=None, protocol=None, notes="", merge_
     """One :class:`Results` from ``files`` (default ``<name>_part-*.json``: runs split over
     processes), rows deduplicated by :func:`unique_rows`; the caller recomputes the means.
 
-    The header is the first file's, with every file's command listed.
+    The header is the first file's, with every file's command listed once (a file that is
+    itself a merge contributes the commands it lists, not its merge command).
     """
     files = sorted(RESULTS.glob(f"{name}_part-*.json")) if files is None else list(files)
     if not files:
@@ -173,8 +174,11 @@ def merge_parts(name, key_fields, *, files=None, protocol=None, notes="", merge_
     results = Results(name, data=first["data"], protocol=protocol or first["protocol"],
                       notes=notes or f"Merged from {[Path(f).name for f in files]}.")
     results.header.update({k: first[k] for k in ("date", "git", "machine")})
+    commands = []
+    for payload in payloads:
+        commands += [c for c in payload["command"].split(" ; ")
+                     if c not in commands and "--merge" not in c]
     results.header["command"] = " ; ".join(
-        [p["command"] for p in payloads]
-        + [merge_command or f"python benchmarks/{name}.py --merge"])
+        commands + [merge_command or f"python benchmarks/{name}.py --merge"])
     results.rows = unique_rows(payloads, key_fields)
     return results

@@ -228,6 +228,14 @@ def make_model(name, seed, cfg, valid):
                                 random_state=seed, sfreq=SFREQ, verbose=0)
 
 
+def add_scores(results, common, clean, denoised, snr, **overall):
+    """One ``snr_db="all"`` row (with ``overall`` columns) and one row per SNR level."""
+    results.add(**common, snr_db="all", **score(clean, denoised), **overall)
+    for level in LEVELS:
+        sel = np.isclose(snr, level)
+        results.add(**common, snr_db=level, **score(clean[sel], denoised[sel]))
+
+
 def run_model(results, name, seed, cfg, train, valid, tests, conditions, examples):
     t0 = time.perf_counter()
     if name == "noisy":
@@ -244,10 +252,7 @@ def run_model(results, name, seed, cfg, train, valid, tests, conditions, example
         common = dict(model=name, **conditions, test_noise=test_noise, seed=seed)
         timing = dict(fit_seconds=fit_seconds, epochs_trained=epochs,
                       infer_epochs_per_s=len(noisy) / infer if est is not None else None)
-        results.add(**common, snr_db="all", **score(clean, denoised), **timing)
-        for level in LEVELS:
-            sel = np.isclose(snr, level)
-            results.add(**common, snr_db=level, **score(clean[sel], denoised[sel]))
+        add_scores(results, common, clean, denoised, snr, **timing)
         if seed == 0 and conditions.get("train_data") == "eegdenoisenet":
             examples.setdefault((conditions["artifact"], test_noise), {})[name] = denoised
             examples[(conditions["artifact"], test_noise)]["_clean"] = (clean, noisy, snr)
@@ -292,12 +297,9 @@ def run_tuned(results, seed, cfg, train, valid, tests, conditions):
     for test_noise, (noisy, clean, snr) in tests.items():
         denoised = est.transform(noisy)
         common = dict(model="gridsearch-best", **conditions, test_noise=test_noise, seed=seed)
-        results.add(**common, snr_db="all", **score(clean, denoised), fit_seconds=fit_seconds,
-                    epochs_trained=len(est.history), tuned_config=config,
-                    valid_rrmse_temporal=valid_rrmse)
-        for level in LEVELS:
-            sel = np.isclose(snr, level)
-            results.add(**common, snr_db=level, **score(clean[sel], denoised[sel]))
+        add_scores(results, common, clean, denoised, snr, fit_seconds=fit_seconds,
+                   epochs_trained=len(est.history), tuned_config=config,
+                   valid_rrmse_temporal=valid_rrmse)
     print(f"  gridsearch    {conditions} seed {seed}: {config} (validation RRMSE_t "
           f"{valid_rrmse:.3f}), search + refit {fit_seconds:.0f}s, test RRMSE_t "
           f"{results.rows[-len(LEVELS) - 1]['rrmse_temporal']:.3f}", flush=True)
@@ -443,11 +445,14 @@ BUDGET_NOTES = {
 
 
 def merge_parts(args):
-    """Merge ``<base>.json`` with ``<base>_part-*.json`` (runs split over processes),
-    recompute the mean rows, rewrite the table and the metric figure."""
+    """Merge ``<base>_part-*.json`` (runs split over processes) with ``<base>.json``,
+    recompute the mean rows, rewrite the table and the metric figure.
+
+    The parts come first, so a rerun part wins over the rows an earlier merge copied into the
+    main file; the main file still contributes the rows of a run that wrote it directly."""
     base = _base_name(args)
-    files = [f for f in [RESULTS / f"{base}.json"] if f.exists()] + sorted(
-        RESULTS.glob(f"{base}_part-*.json"))
+    main_file = RESULTS / f"{base}.json"
+    files = sorted(RESULTS.glob(f"{base}_part-*.json")) + [main_file] * main_file.exists()
     results = merge_results(
         base, ("model", "artifact", "train_data", "test_noise", "snr_db", "seed"),
         files=files, merge_command="python benchmarks/eeg_denoising.py --merge" + (

@@ -548,8 +548,7 @@ def merge(quick, notes="", size="small"):
     for task in ("sleep", "motor"):
         # a part run for chosen folds (robust_classification_motor_<folds>.json) wins over the
         # same folds in the main file, read last
-        # the motor budget is the same at every size: its files are shared
-        stem = f"{name if task == 'sleep' else NAME}_{task}"
+        stem = task_stem(task, size)
         paths = sorted(RESULTS.glob(f"{stem}*.json"),
                        key=lambda p: (p.stem.removesuffix("_quick") == stem, p.name))
         for path in paths:
@@ -588,6 +587,12 @@ def result_name(size):
     return NAME if size == "small" else f"{NAME}_{size}"
 
 
+def task_stem(task, size):
+    """Results stem of one task; the motor budget is the same at every size, so its files are
+    shared."""
+    return f"{result_name(size) if task == 'sleep' else NAME}_{task}"
+
+
 def main(argv=None):
     args = parse_args(argv)
     import torch
@@ -609,8 +614,7 @@ def main(argv=None):
                  if args.models is None or m in args.models]
         folds = args.sleep_folds if task == "sleep" else args.motor_folds
         part = "_" + "-".join(map(str, folds)) if folds else ""
-        stem = result_name(args.budget) if task == "sleep" else NAME
-        results = Results(f"{stem}_{task}{part}", data=DATA_MD,
+        results = Results(f"{task_stem(task, args.budget)}{part}", data=DATA_MD,
                           protocol=PROTOCOL, quick=args.quick)
         runner = run_sleep if task == "sleep" else run_motor
         runner(args, results, budget[task], names)
