@@ -261,14 +261,20 @@ def run_model(results, name, seed, cfg, train, valid, tests, conditions, example
 
 
 # ------------------------------------------------------------------- stretch: tuned config
-TUNE_GRID = (  # cheap networks only: the search must fit in minutes per task on one core
-    {"den": ["fcnn"], "den__lr": [5e-5, 3e-4], "den__module__n_hidden_layers": [3, 5]},
-    {"den": ["rnn-lstm"], "den__lr": [5e-5, 3e-4]},
-    {"den": ["simple-cnn", "complex-cnn"], "den__lr": [5e-5, 3e-4]},
-)
+TUNE_GRIDS = {
+    # cheap networks only: the search fits in minutes per task on one core
+    "cheap": (
+        {"den": ["fcnn"], "den__lr": [5e-5, 3e-4], "den__module__n_hidden_layers": [3, 5]},
+        {"den": ["rnn-lstm"], "den__lr": [5e-5, 3e-4]},
+        {"den": ["simple-cnn", "complex-cnn"], "den__lr": [5e-5, 3e-4]},
+    ),
+    # BG-Attention's own learning rate, its default (5e-5) included: ~8 min per fit
+    "bg-attention": ({"den": ["bg-attention"], "den__lr": [5e-5, 1.5e-4, 4e-4]},),
+}
+TUNED_MODEL = {"cheap": "gridsearch-best", "bg-attention": "gridsearch-bg-attention"}
 
 
-def tune(seed, cfg, train, valid):
+def tune(seed, cfg, train, valid, grid_name="cheap"):
     """``GridSearchCV`` over registered denoisers and their lr on the VALIDATION split only
     (``PredefinedSplit``: fit on the training pairs, score on the validation pairs); returns
     the best configuration refitted on the training pairs, early-stopped like every model."""
@@ -277,7 +283,8 @@ def tune(seed, cfg, train, valid):
 
     from sigest.metrics import SCORERS
 
-    grid = [{**g, "den": [make_model(n, seed, cfg, valid) for n in g["den"]]} for g in TUNE_GRID]
+    grid = [{**g, "den": [make_model(n, seed, cfg, valid) for n in g["den"]]}
+            for g in TUNE_GRIDS[grid_name]]
     X = np.concatenate([train[0], valid[0]])
     y = np.concatenate([train[1], valid[1]])
     fold = np.r_[np.full(len(train[0]), -1), np.zeros(len(valid[0]), int)]
@@ -290,13 +297,13 @@ def tune(seed, cfg, train, valid):
     return est.fit(*train), config, -search.best_score_
 
 
-def run_tuned(results, seed, cfg, train, valid, tests, conditions):
+def run_tuned(results, seed, cfg, train, valid, tests, conditions, grid_name="cheap"):
     t0 = time.perf_counter()
-    est, config, valid_rrmse = tune(seed, cfg, train, valid)
+    est, config, valid_rrmse = tune(seed, cfg, train, valid, grid_name)
     fit_seconds = time.perf_counter() - t0
     for test_noise, (noisy, clean, snr) in tests.items():
         denoised = est.transform(noisy)
-        common = dict(model="gridsearch-best", **conditions, test_noise=test_noise, seed=seed)
+        common = dict(model=TUNED_MODEL[grid_name], **conditions, test_noise=test_noise, seed=seed)
         add_scores(results, common, clean, denoised, snr, fit_seconds=fit_seconds,
                    epochs_trained=len(est.history), tuned_config=config,
                    valid_rrmse_temporal=valid_rrmse)
@@ -405,7 +412,8 @@ def run_benchmark(args, cfg):
             run_model(results, name, seed, cfg, *data, conditions, examples)
             results.write()
         if args.tune and train_data == "eegdenoisenet":
-            run_tuned(results, seed, cfg, *data, conditions)
+            for grid_name in args.tune:
+                run_tuned(results, seed, cfg, *data, conditions, grid_name)
             results.write()
         finalize(results, examples)  # after every task/seed, so partial runs are usable
 
@@ -600,9 +608,9 @@ def main(argv=None):
     parser.add_argument("--variant", choices=("yes", "no", "only"), default="yes",
                         help="the +bonn+eegmmidb EOG variant")
     parser.add_argument("--tasks", nargs="*", default=("EOG", "EMG"), choices=("EOG", "EMG"))
-    parser.add_argument("--tune", action="store_true",
-                        help="also the stretch row: GridSearchCV on the validation split "
-                             "over cheap denoisers and lr (TUNE_GRID), refitted, tested")
+    parser.add_argument("--tune", nargs="*", choices=tuple(TUNE_GRIDS),
+                        help="also the stretch rows: GridSearchCV on the validation split "
+                             "over TUNE_GRIDS (default: cheap), refitted, tested")
     parser.add_argument("--budget", choices=("small", "medium"), default="small",
                         help="training budget: small (default; eeg_denoising.json) or medium "
                              "(eeg_denoising_medium.json); see below")
@@ -610,6 +618,8 @@ def main(argv=None):
     parser.add_argument("--merge", action="store_true",
                         help="merge eeg_denoising.json with the part files")
     args = parser.parse_args(argv)
+    if args.tune == []:
+        args.tune = ["cheap"]
     torch.set_num_threads(1)
     os.environ.setdefault("SIGEST_DATA", str(Path(args.data) if args.data else data_dir()))
     if args.speed:
