@@ -19,8 +19,10 @@ seizure chunks drawn from 4 seizure segments (seizure about 5 % of the chunks) t
 classifier, as is, with random oversampling, or with ``fit_resample`` of a generator fitted on
 that small set (``--small-budget`` seconds); balanced accuracy on all real test chunks.
 
-Full mode: 4 configs x ``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s;
-about 45-55 min on one thread of a busy 2-core machine. ``--quick``: 15 s / 8 s budgets, 1 seed,
+Full mode: 6 configs (plain loss, WGAN-GP with 5 critic steps, WGAN-GP with the two time-scale
+rule, for each architecture) x ``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s;
+about 70 min on one thread. ``--configs`` / ``--no-usefulness`` / ``--part`` run a subset into
+``eeg_synthesis_<part>.json``. ``--quick``: 15 s / 8 s budgets, 1 seed,
 subsampled metrics: a few minutes.
 """
 
@@ -67,11 +69,16 @@ from sigest.generative_metrics import (  # noqa: E402
 SFREQ = 173.61
 CLASS_NAMES = {1: "S (seizure)", 2: "F", 3: "N", 4: "O", 5: "Z"}
 WGAN = {"loss": "wgan-gp", "n_critic": 5, "lr": 1e-4, "optimizer__betas": (0.5, 0.9)}
+TTUR = {**WGAN, "n_critic": 1, "lr_discriminator": 4e-4}
 CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan": ("gan", GANGenerator, {}),
     "gan-wgan-gp": ("gan", GANGenerator, {**WGAN, "module__dropout": 0.0}),
     "wavegan": ("wavegan", WaveGANGenerator, {}),
     "wavegan-wgan-gp": ("wavegan", WaveGANGenerator, dict(WGAN)),
+    # two time-scale rule (Heusel et al. 2017): one critic step at 4x the generator's lr, so a
+    # wall-clock budget buys ~5x the generator steps of n_critic=5
+    "gan-wgan-gp-ttur": ("gan", GANGenerator, {**TTUR, "module__dropout": 0.0}),
+    "wavegan-wgan-gp-ttur": ("wavegan", WaveGANGenerator, dict(TTUR)),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
 
@@ -208,6 +215,11 @@ def main():
                         help="seconds per fit_resample generator (full 90, quick 8)")
     parser.add_argument("--seeds", type=int, default=None, help="usefulness seeds (3; quick 1)")
     parser.add_argument("--path", default=None, help="bonn-eeg folder (default $SIGEST_DATA)")
+    parser.add_argument("--configs", nargs="+", choices=tuple(CONFIGS), default=tuple(CONFIGS),
+                        help="fidelity configs to train (default: all)")
+    parser.add_argument("--no-usefulness", action="store_true", help="fidelity only")
+    parser.add_argument("--part", default="",
+                        help="write eeg_synthesis_<part>.json (a run of some configs)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     quick = args.quick
@@ -228,15 +240,16 @@ def main():
     print(f"train {len(X_tr)} chunks / {len(np.unique(g_tr))} segments, test {len(X_te)} chunks",
           flush=True)
 
+    stem = "eeg_synthesis" + (f"_{args.part}" if args.part else "")
     results = Results(
-        "eeg_synthesis", data=f"bonn-eeg UCI layout ({path}), 11500 x 178 at 173.61 Hz",
+        stem, data=f"bonn-eeg UCI layout ({path}), 11500 x 178 at 173.61 Hz",
         protocol=(f"split by source segment, 70/30 per set (split seed 0); fidelity: generators "
                   f"conditional on the 5 sets, {budget:.0f} s wall-clock budget each on 1 thread,"
                   f" {len(X_te)} real test chunks vs as many synthetic; usefulness: seizure vs "
                   f"rest, ~5% of training segments with seizure ~5% of chunks, {n_seeds} seeds, "
                   f"fit_resample generators {small_budget:.0f} s each"),
         quick=quick)
-    suffix = "_quick" if quick else ""
+    suffix = (f"_{args.part}" if args.part else "") + ("_quick" if quick else "")
     keys = ["model", "config", "loss", "test", "classifier", "augmentation", "seed", "epochs",
             "fit_seconds", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy",
             "trtr_accuracy", "balanced_accuracy"]
@@ -260,7 +273,7 @@ def main():
     print("real-train", real_row, flush=True)
 
     samples = {}
-    for config in CONFIGS:
+    for config in args.configs:
         seed = 0
         gen = make_generator(config, budget, seed)
         t = time.perf_counter()
@@ -289,7 +302,7 @@ def main():
     yb_te = (y[test] == 1).astype(int)
     X_te_all = X[test]
     scale = float(X_tr.std())
-    for seed in range(n_seeds):
+    for seed in range(0 if args.no_usefulness else n_seeds):
         idx = small_imbalanced_subset(y_tr, g_tr, seed)
         Xs, ys = X_tr[idx], (y_tr[idx] == 1).astype(int)
         variants = {"none": (Xs, ys), "random-oversample": random_oversample(Xs, ys, seed)}
