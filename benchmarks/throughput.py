@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import statistics
 import sys
 import time
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import Results  # noqa: E402
+from _common import RESULTS, Results  # noqa: E402
 
 import sigest  # noqa: E402
 from sigest.datasets import load_sample  # noqa: E402
@@ -377,8 +378,12 @@ def main(argv=None):
                         help="only the data-on-the-fly rows, into throughput_data.json/.md")
     parser.add_argument("--repeats", type=int, default=None,
                         help="interleaved repeats per side (7; quick 2)")
+    parser.add_argument("--summary", action="store_true",
+                        help="only summarize every throughput*.json into throughput_summary")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.summary:
+        return summarize()
     # one-epoch repeats, many of them: sigest and plain alternate every ~second, so load from
     # other jobs hits both sides alike and the median ratio is stable
     epochs = 1
@@ -437,6 +442,46 @@ def main(argv=None):
         results.write(table_keys=keys)
         measure_stft_transformer(results, repeats)
         results.write(table_keys=keys)
+
+
+def summarize():
+    """One row per (model, compile) over every ``throughput*.json``: the latest run's ratios and
+    the fixed cost sigest adds per training batch, beside the plain loop's step time (the
+    added milliseconds stay about constant, so short steps show it as a lower ratio)."""
+    latest = {}
+    for path in sorted(RESULTS.glob("throughput*.json")):
+        if path.stem.startswith(("throughput_summary", "throughput_data")) or "quick" in path.stem:
+            continue
+        payload = json.loads(path.read_text())
+        for row in payload["rows"]:
+            if row.get("part") != "train" or "ratio_to_plain_torch" not in row:
+                continue
+            bs = row["batch_size"]
+            plain_ms = 1000 * bs / row["plain_samples_per_s"]
+            entry = dict(model=row["model"], compile=row["compile"], file=path.name,
+                         date=payload["date"], plain_step_ms=plain_ms,
+                         added_ms_per_batch=1000 * bs / row["samples_per_s"] - plain_ms,
+                         ratio_to_plain_torch=row["ratio_to_plain_torch"],
+                         ratio_min=row["ratio_min"], ratio_max=row["ratio_max"],
+                         inference_ratio_to_plain_torch=row.get(
+                             "inference_ratio_to_plain_torch"))
+            key = (row["model"], row["compile"])
+            runs = latest.get(key, {}).get("runs", 0) + 1
+            if key not in latest or payload["date"] >= latest[key]["date"]:
+                latest[key] = entry
+            latest[key]["runs"] = runs
+    results = Results("throughput_summary", data="benchmarks/results/throughput*.json",
+                      protocol="latest run per (model, compile); added_ms_per_batch = sigest's "
+                               "CPU time per batch minus the plain loop's",
+                      notes="Derived from the files named in `file`; no new measurements.")
+    for entry in sorted(latest.values(), key=lambda e: e["plain_step_ms"]):
+        results.add(**entry, at_least_0_95=entry["ratio_to_plain_torch"] >= 0.95)
+    results.write(["model", "compile", "plain_step_ms", "added_ms_per_batch",
+                   "ratio_to_plain_torch", "ratio_min", "ratio_max",
+                   "inference_ratio_to_plain_torch", "at_least_0_95", "runs", "file"])
+    below = [r for r in results.rows if not r["at_least_0_95"]]
+    print(f"{len(results.rows)} (model, compile) rows, {len(below)} below 0.95:",
+          ", ".join(f"{r['model']} {r['ratio_to_plain_torch']:.3f}" for r in below))
 
 
 def _registry():
