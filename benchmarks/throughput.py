@@ -69,6 +69,9 @@ SPECS = {
     "braindecode-usleep": dict(shape=(1, 3000), sfreq=100.0, n=256),
 }
 BRAINDECODE_SPEC = dict(shape=(4, 1000), sfreq=250.0, n=64)
+# CPU seconds of one training epoch above which a network is timed on fewer epochs (>= 8) and
+# its inference on the training epochs only, so a zoo model takes minutes, not an hour
+HEAVY_EPOCH_SECONDS = 8.0
 COMPILE_MODELS = ("tiny-conv-denoiser", "fcnn", "simple-cnn", "tiny-conv-classifier")
 
 
@@ -236,8 +239,17 @@ def sigest_train(est, X, y):
 # -------------------------------------------------------------------------- measurement
 def measure(results, name, kind, spec, epochs, repeats, compile_=False):
     X, y = make_task(name, kind, spec)
-    n = len(X)
     extra = {"compile": True} if compile_ else {}
+    heavy = False
+    if not compile_:  # a probe on 8 epochs: slow networks are timed on fewer epochs
+        t0 = time.process_time()
+        estimator(name, spec, 1).fit(X[:8], None if y is None else y[:8])
+        per_epoch = (time.process_time() - t0) / 8
+        if per_epoch * len(X) > HEAVY_EPOCH_SECONDS:
+            heavy = True
+            n_keep = max(8, 8 * int(HEAVY_EPOCH_SECONDS / per_epoch / 8))
+            X, y = X[:n_keep], None if y is None else y[:n_keep]
+    n = len(X)
     est = estimator(name, spec, 1, **extra).fit(X, y)  # warm-up (and compile) + fitted shapes
     plain_train(est, X if kind != "denoising" else X, y, 1, compile_)
     est.set_params(max_epochs=epochs)
@@ -253,6 +265,7 @@ def measure(results, name, kind, spec, epochs, repeats, compile_=False):
     wall_ratios = [p[0] / s[0] for s, p in zip(s_times, p_times)]
     row = dict(model=name, part="train", compile=compile_, batch_size=est.batch_size,
                n_channels=spec["shape"][0], n_times=spec["shape"][1], n_train=n, epochs=epochs,
+               heavy=heavy,
                repeats=repeats, seed=0,
                samples_per_s=n * epochs / statistics.median(s[1] for s in s_times),
                plain_samples_per_s=n * epochs / statistics.median(p[1] for p in p_times),
@@ -261,7 +274,7 @@ def measure(results, name, kind, spec, epochs, repeats, compile_=False):
                wall_samples_per_s=n * epochs / statistics.median(s[0] for s in s_times),
                wall_ratio_to_plain_torch=statistics.median(wall_ratios))
     if not isinstance(est, sigest.SignalGenerator):
-        X_inf = np.concatenate([X] * max(1, 512 // n))[:max(n, 256)]
+        X_inf = X if heavy else np.concatenate([X] * max(1, 512 // n))[:max(n, 256)]
         sigest_infer(est, X_inf), plain_infer(est, X_inf, compile_)  # warm-up
         s_inf, p_inf = [], []
         for _ in range(repeats):
