@@ -68,10 +68,14 @@ SPECS = {
     "braindecode-attnsleep": dict(shape=(1, 3000), sfreq=100.0, n=256),
     "braindecode-usleep": dict(shape=(1, 3000), sfreq=100.0, n=256),
 }
-BRAINDECODE_SPEC = dict(shape=(4, 1000), sfreq=250.0, n=64)
-# CPU seconds of one training epoch above which a network is timed on fewer epochs (>= 8) and
-# its inference on the training epochs only, so a zoo model takes minutes, not an hour
+BRAINDECODE_SPEC = dict(shape=(4, 1000), sfreq=250.0, n=64, adaptive=True)
+# adaptive specs (the braindecode zoo): a network whose training epoch would take more than
+# HEAVY_EPOCH_SECONDS of CPU is timed on fewer epochs (>= 8), inference on those only, so a
+# zoo model takes minutes, not an hour; one faster than MIN_EPOCH_SECONDS gets more epochs,
+# so the ratio measures training steps, not skorch's fixed per-epoch bookkeeping
 HEAVY_EPOCH_SECONDS = 8.0
+MIN_EPOCH_SECONDS = 1.0
+MAX_EPOCHS_GROWN = 2048
 COMPILE_MODELS = ("tiny-conv-denoiser", "fcnn", "simple-cnn", "tiny-conv-classifier")
 
 
@@ -241,14 +245,17 @@ def measure(results, name, kind, spec, epochs, repeats, compile_=False):
     X, y = make_task(name, kind, spec)
     extra = {"compile": True} if compile_ else {}
     heavy = False
-    if not compile_:  # a probe on 8 epochs: slow networks are timed on fewer epochs
+    if not compile_ and spec.get("adaptive"):  # a probe on 8 epochs sizes the training set
         t0 = time.process_time()
         estimator(name, spec, 1).fit(X[:8], None if y is None else y[:8])
         per_epoch = (time.process_time() - t0) / 8
-        if per_epoch * len(X) > HEAVY_EPOCH_SECONDS:
+        if per_epoch * len(X) > HEAVY_EPOCH_SECONDS:  # slow: fewer epochs
             heavy = True
             n_keep = max(8, 8 * int(HEAVY_EPOCH_SECONDS / per_epoch / 8))
             X, y = X[:n_keep], None if y is None else y[:n_keep]
+        elif per_epoch * len(X) < MIN_EPOCH_SECONDS:  # fast: enough batches for ~1 s epochs
+            n_grow = min(MAX_EPOCHS_GROWN, 64 * int(np.ceil(MIN_EPOCH_SECONDS / per_epoch / 64)))
+            X, y = make_task(name, kind, {**spec, "n": n_grow})
     n = len(X)
     est = estimator(name, spec, 1, **extra).fit(X, y)  # warm-up (and compile) + fitted shapes
     plain_train(est, X if kind != "denoising" else X, y, 1, compile_)
