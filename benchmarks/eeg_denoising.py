@@ -270,8 +270,11 @@ TUNE_GRIDS = {
     ),
     # BG-Attention's own learning rate, its default (5e-5) included: ~8 min per fit
     "bg-attention": ({"den": ["bg-attention"], "den__lr": [5e-5, 1.5e-4, 4e-4]},),
+    # its training length (early stopping still applies): the default 15 or twice that
+    "bg-attention-epochs": ({"den": ["bg-attention"], "den__max_epochs": [15, 30]},),
 }
-TUNED_MODEL = {"cheap": "gridsearch-best", "bg-attention": "gridsearch-bg-attention"}
+TUNED_MODEL = {"cheap": "gridsearch-best", "bg-attention": "gridsearch-bg-attention",
+               "bg-attention-epochs": "gridsearch-bg-attention-epochs"}
 
 
 def tune(seed, cfg, train, valid, grid_name="cheap"):
