@@ -423,7 +423,7 @@ def main(argv=None):
                            "white-noise noisy copies",
                       protocol=f"{epochs} timed training epoch(s) x {repeats} interleaved "
                                "repeats per side after a 1-epoch warm-up; torch 1 thread")
-    keys = ["model", "part", "compile", "batch_size", "n_train", "samples_per_s",
+    keys = ["model", "part", "compile", "batch_size", "n_train", "heavy", "samples_per_s",
             "plain_samples_per_s", "ratio_to_plain_torch", "ratio_min", "ratio_max",
             "inference_epochs_per_s", "plain_inference_epochs_per_s",
             "inference_ratio_to_plain_torch", "what", "step_ms", "inject_ms", "stft_ms",
