@@ -22,6 +22,12 @@ several GB of virtual address space; RLIMIT_RSS is not enforced by Linux. So the
 a budget checked by measurement: the growth of anonymous memory during ``fit`` must stay under
 ``--budget-mb`` while the files are 2x, 4x and 8x that budget.
 
+``--limit-mb L`` (e.g. 1024): the limit enforced instead, by ``RLIMIT_DATA`` (heap and private
+writable mappings; a read-only memmap is not counted): the child may allocate at most L MB
+beyond its memory before ``fit``; BG-Attention trains from files 4x and 8x L, and a control run
+that loads the 4x file into RAM under the same limit must fail with MemoryError.
+Into ``memmap_enforced.json``; about 10 min (writing 4 + 8 GB at L = 1024).
+
 Quick (``--quick``): budget 32 MB (files 64/128/256 MB), 2 training epochs of 120 draws, ~3 min.
 Full: budget 128 MB (files 256 MB, 512 MB, 1 GB), 2 epochs of 200 draws each, about 10-15 min
 on 2 busy cores (BG-Attention trains at 3-40 epochs/s here, depending on the load).
@@ -71,27 +77,43 @@ def write_file(path, n_epochs, seed=0):
     del out
 
 
-def _rss_anon_mb():
+def _status_mb(field):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("RssAnon:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _rss_anon_mb():
+    return _status_mb("RssAnon")
 
 
 class _Sampler(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.peak = _rss_anon_mb()
+        self.peak_data = _status_mb("VmData")
         self.stop = threading.Event()
 
     def run(self):
         while not self.stop.is_set():
             self.peak = max(self.peak, _rss_anon_mb())
+            self.peak_data = max(self.peak_data, _status_mb("VmData"))
             time.sleep(0.02)
 
 
-def child(path, draws, epochs, in_ram):
+def impose_data_limit(limit_mb):
+    """``RLIMIT_DATA`` = this process's private writable memory now + ``limit_mb``: every heap
+    or anonymous allocation beyond that fails (MemoryError), while a read-only memmap of a file
+    is not counted (unlike ``RLIMIT_AS``). Returns the limit in MB."""
+    limit = _status_mb("VmData") + limit_mb
+    hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+    resource.setrlimit(resource.RLIMIT_DATA, (int(limit * 2**20), hard))
+    return limit
+
+
+def child(path, draws, epochs, in_ram, limit_mb=None, copy_whole=False):
     """Train in this (fresh) process and print one JSON line with the measurements."""
     import torch
 
@@ -99,8 +121,15 @@ def child(path, draws, epochs, in_ram):
     import sigest
 
     X = np.load(path, mmap_mode="r")
+    limit = None if limit_mb is None else impose_data_limit(limit_mb)
+    if copy_whole:  # the control: loading the whole file into RAM must fail under the limit
+        try:
+            X = np.array(X, copy=True)
+        except MemoryError as exc:
+            print(json.dumps({"error": f"MemoryError: {exc}", "data_limit_mb": limit}))
+            return
     if in_ram:
-        X = np.ascontiguousarray(X[:draws])  # the reference: same shape, all in RAM
+        X = np.array(X[:draws], copy=True)  # the reference: same shape, all in RAM
     sampler = torch.utils.data.RandomSampler(range(len(X)), replacement=True, num_samples=draws,
                                              generator=torch.Generator().manual_seed(0))
     est = sigest.get_estimator(
@@ -116,6 +145,8 @@ def child(path, draws, epochs, in_ram):
     watcher.stop.set()
     watcher.join()
     print(json.dumps({
+        "data_limit_mb": limit,
+        "peak_vm_data_mb": watcher.peak_data,
         "fit_seconds": fit_seconds,
         "train_loss": float(est.history[-1, "train_loss"]),
         "baseline_rss_anon_mb": baseline,
@@ -126,9 +157,11 @@ def child(path, draws, epochs, in_ram):
     }))
 
 
-def run_child(path, draws, epochs, in_ram=False):
+def run_child(path, draws, epochs, in_ram=False, limit_mb=None, copy_whole=False):
     cmd = [sys.executable, __file__, "--child", str(path), "--draws", str(draws),
-           "--epochs", str(epochs)] + (["--in-ram"] if in_ram else [])
+           "--epochs", str(epochs)] + (["--in-ram"] if in_ram else []) + (
+        ["--limit-mb", str(limit_mb)] if limit_mb else []) + (
+        ["--copy-whole"] if copy_whole else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode:
         raise RuntimeError(f"child failed: {out.stderr[-2000:]}")
@@ -145,9 +178,16 @@ def main(argv=None):
     parser.add_argument("--draws", type=int, default=400, help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, default=3, help=argparse.SUPPRESS)
     parser.add_argument("--in-ram", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--copy-whole", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--limit-mb", type=float, default=None,
+                        help="instead: an enforced limit (RLIMIT_DATA) of this many MB on what "
+                             "fit may allocate, files 4x and 8x it, into memmap_enforced.json")
     args = parser.parse_args(argv)
     if args.child:
-        return child(args.child, args.draws, args.epochs, args.in_ram)
+        return child(args.child, args.draws, args.epochs, args.in_ram, args.limit_mb,
+                     args.copy_whole)
+    if args.limit_mb:
+        return run_enforced(args)
 
     from _common import Results
 
@@ -191,6 +231,54 @@ def main(argv=None):
             print(results.rows[-1], flush=True)
             results.write(table_keys=keys)
             path.unlink()
+    finally:
+        if not args.dir:
+            for p in folder.glob("*.npy"):
+                p.unlink()
+            folder.rmdir()
+
+
+def run_enforced(args):
+    """BG-Attention under an imposed ``RLIMIT_DATA`` of ``--limit-mb`` on top of the process's
+    memory before ``fit``, from memmaps 4x and 8x that limit; the control copies the 4x file
+    into RAM under the same limit and must fail."""
+    from _common import Results
+
+    limit_mb = args.limit_mb
+    draws, epochs = (120, 2) if args.quick else (200, 2)
+    results = Results(
+        "memmap_enforced", quick=args.quick,
+        data="the shipped real EEG epochs (EEGdenoiseNet clean EEG, 256 Hz, 2 s) copied with "
+             "random gain and circular shift into float32 .npy files of 4x and 8x the limit",
+        protocol=f"bg-attention (defaults, batch 40), white noise on the fly, {epochs} epochs "
+                 f"of {draws} random draws from the whole memmap, train_split=None; one fresh "
+                 f"subprocess per run with RLIMIT_DATA = its VmData before fit + {limit_mb:g} "
+                 "MB (enforced by the kernel: any larger private allocation fails)",
+        notes="RLIMIT_DATA counts heap and private writable mappings, not a read-only memmap "
+              "of a file, so it limits what the process allocates while the file stays on "
+              "disk. The control row loads the 4x file into RAM under the same limit: it must "
+              "fail with MemoryError, which shows the limit is real.")
+    keys = ["model", "storage", "file_mb", "x_limit", "data_limit_mb", "peak_vm_data_mb",
+            "peak_rss_anon_mb", "anon_growth_mb", "outcome", "fit_seconds", "samples_per_s",
+            "train_loss"]
+    folder = Path(args.dir or tempfile.mkdtemp(prefix="sigest_memmap_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for factor, copy_whole in ((4, True), (4, False), (8, False)):
+            path = folder / f"eeg_x{factor}.npy"
+            if not path.exists():
+                write_file(path, int(factor * limit_mb * 2**20 / EPOCH_BYTES))
+            m = run_child(path, draws, epochs, limit_mb=limit_mb, copy_whole=copy_whole)
+            outcome = m.pop("error", None) or "trained"
+            if "peak_rss_anon_mb" in m:
+                m["anon_growth_mb"] = m["peak_rss_anon_mb"] - m["baseline_rss_anon_mb"]
+            results.add(model="bg-attention", storage="in-RAM copy of the file" if copy_whole
+                        else "memmap", file_mb=path.stat().st_size / 2**20, x_limit=factor,
+                        limit_mb=limit_mb, seed=0, outcome=outcome, **m)
+            print(results.rows[-1], flush=True)
+            results.write(table_keys=keys)
+            if not copy_whole:
+                path.unlink()
     finally:
         if not args.dir:
             for p in folder.glob("*.npy"):
