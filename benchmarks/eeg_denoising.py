@@ -272,12 +272,15 @@ TUNE_GRIDS = {
     "bg-attention": ({"den": ["bg-attention"], "den__lr": [5e-5, 1.5e-4, 4e-4]},),
     # its training length (early stopping still applies): the default 15 or twice that
     "bg-attention-epochs": ({"den": ["bg-attention"], "den__max_epochs": [15, 30]},),
+    # wider: BG-Attention at twice its width, and Novel CNN (built for muscle) at a higher lr
+    "wide": ({"den": ["bg-attention"], "den__module__hidden_size": [32, 64]},
+             {"den": ["novel-cnn"], "den__lr": [3e-4]}),
 }
 TUNED_MODEL = {"cheap": "gridsearch-best", "bg-attention": "gridsearch-bg-attention",
-               "bg-attention-epochs": "gridsearch-bg-attention-epochs"}
+               "bg-attention-epochs": "gridsearch-bg-attention-epochs", "wide": "gridsearch-wide"}
 
 
-def tune(seed, cfg, train, valid, grid_name="cheap"):
+def tune(seed, cfg, train, valid, grid_name="cheap", n_jobs=None):
     """``GridSearchCV`` over registered denoisers and their lr on the VALIDATION split only
     (``PredefinedSplit``: fit on the training pairs, score on the validation pairs); returns
     the best configuration refitted on the training pairs, early-stopped like every model."""
@@ -293,16 +296,17 @@ def tune(seed, cfg, train, valid, grid_name="cheap"):
     fold = np.r_[np.full(len(train[0]), -1), np.zeros(len(valid[0]), int)]
     search = GridSearchCV(Pipeline([("den", grid[0]["den"][0])]), grid,
                           scoring=SCORERS["neg_rrmse_temporal"], cv=PredefinedSplit(fold),
-                          refit=False).fit(X, y)
+                          refit=False, n_jobs=n_jobs).fit(X, y)
     best = dict(search.best_params_)
     est = best.pop("den").set_params(**{k.removeprefix("den__"): v for k, v in best.items()})
     config = f"{est.__class__.__name__} " + " ".join(f"{k}={v}" for k, v in best.items())
     return est.fit(*train), config, -search.best_score_
 
 
-def run_tuned(results, seed, cfg, train, valid, tests, conditions, grid_name="cheap"):
+def run_tuned(results, seed, cfg, train, valid, tests, conditions, grid_name="cheap",
+              n_jobs=None):
     t0 = time.perf_counter()
-    est, config, valid_rrmse = tune(seed, cfg, train, valid, grid_name)
+    est, config, valid_rrmse = tune(seed, cfg, train, valid, grid_name, n_jobs)
     fit_seconds = time.perf_counter() - t0
     for test_noise, (noisy, clean, snr) in tests.items():
         denoised = est.transform(noisy)
@@ -416,7 +420,7 @@ def run_benchmark(args, cfg):
             results.write()
         if args.tune and train_data == "eegdenoisenet":
             for grid_name in args.tune:
-                run_tuned(results, seed, cfg, *data, conditions, grid_name)
+                run_tuned(results, seed, cfg, *data, conditions, grid_name, args.tune_jobs)
             results.write()
         finalize(results, examples)  # after every task/seed, so partial runs are usable
 
@@ -614,6 +618,8 @@ def main(argv=None):
     parser.add_argument("--tune", nargs="*", choices=tuple(TUNE_GRIDS),
                         help="also the stretch rows: GridSearchCV on the validation split "
                              "over TUNE_GRIDS (default: cheap), refitted, tested")
+    parser.add_argument("--tune-jobs", type=int, default=None,
+                        help="GridSearchCV n_jobs for --tune (one torch thread per job)")
     parser.add_argument("--budget", choices=("small", "medium"), default="small",
                         help="training budget: small (default; eeg_denoising.json) or medium "
                              "(eeg_denoising_medium.json); see below")
