@@ -272,7 +272,9 @@ TUNE_GRIDS = {
     "bg-attention": ({"den": ["bg-attention"], "den__lr": [5e-5, 1.5e-4, 4e-4]},),
     # its training length (early stopping still applies): the default 15 or twice that
     "bg-attention-epochs": ({"den": ["bg-attention"], "den__max_epochs": [15, 30]},),
-    # wider: BG-Attention at twice its width, and Novel CNN (built for muscle) at a higher lr
+    # wider: BG-Attention at 2x and 4x its default width (hidden_size 16; the default is not in
+    # this grid: its validation score is in the bg-attention grid's run), and Novel CNN (built
+    # for muscle) at a higher lr
     "wide": ({"den": ["bg-attention"], "den__module__hidden_size": [32, 64]},
              {"den": ["novel-cnn"], "den__lr": [3e-4]}),
 }
