@@ -41,6 +41,7 @@ the in-RAM reference run, which must stay under the budget and flat as the file 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -194,13 +195,9 @@ def main(argv=None):
     budget = args.budget_mb or (32.0 if args.quick else 128.0)
     draws, epochs = (120, 2) if args.quick else (200, 2)
     results = Results(
-        "memmap", quick=args.quick,
-        data="the shipped real EEG epochs (EEGdenoiseNet clean EEG, 256 Hz, 2 s) copied with "
-             "random gain and circular shift into float32 .npy files of 2x, 4x, 8x the budget",
-        protocol=f"bg-attention (defaults, batch 40), white noise on the fly, {epochs} epochs "
-                 f"of {draws} random draws from the whole memmap, train_split=None; one fresh "
-                 f"subprocess per run; RAM budget {budget:g} MB checked by measurement "
-                 "(RssAnon sampled every 20 ms)",
+        "memmap", quick=args.quick, data=_data("2x, 4x, 8x the budget"),
+        protocol=_protocol(epochs, draws, f"; RAM budget {budget:g} MB checked by measurement "
+                                          "(RssAnon sampled every 20 ms)"),
         notes="RLIMIT_AS cannot be used: a memmap counts against the address-space limit and "
               "torch reserves GBs of it. `peak_rss_anon_mb` is what the process owns; "
               "`peak_rss_mb` (ru_maxrss) also counts cached file pages of the memmap (the "
@@ -211,9 +208,7 @@ def main(argv=None):
     keys = ["model", "storage", "file_mb", "x_budget", "n_epochs_file", "baseline_rss_anon_mb",
             "peak_rss_anon_mb", "anon_growth_mb", "data_overhead_mb", "within_budget",
             "peak_rss_mb", "fit_seconds", "samples_per_s", "train_loss"]
-    folder = Path(args.dir or tempfile.mkdtemp(prefix="sigest_memmap_"))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with _work_folder(args.dir) as folder:
         for factor in (None, 2, 4, 8):
             n_epochs = (draws if factor is None
                         else int(factor * budget * 2**20 / EPOCH_BYTES))
@@ -231,10 +226,30 @@ def main(argv=None):
             print(results.rows[-1], flush=True)
             results.write(table_keys=keys)
             path.unlink()
+
+
+def _data(sizes):
+    return ("the shipped real EEG epochs (EEGdenoiseNet clean EEG, 256 Hz, 2 s) copied with "
+            f"random gain and circular shift into float32 .npy files of {sizes}")
+
+
+def _protocol(epochs, draws, limit):
+    return (f"bg-attention (defaults, batch 40), white noise on the fly, {epochs} epochs of "
+            f"{draws} random draws from the whole memmap, train_split=None; one fresh "
+            f"subprocess per run{limit}")
+
+
+@contextlib.contextmanager
+def _work_folder(folder_arg):
+    """The folder for the .npy files: ``folder_arg``, or a temporary one deleted at the end."""
+    folder = Path(folder_arg or tempfile.mkdtemp(prefix="sigest_memmap_"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
     finally:
-        if not args.dir:
-            for p in folder.glob("*.npy"):
-                p.unlink()
+        if not folder_arg:
+            for path in folder.glob("*.npy"):
+                path.unlink()
             folder.rmdir()
 
 
@@ -247,13 +262,10 @@ def run_enforced(args):
     limit_mb = args.limit_mb
     draws, epochs = (120, 2) if args.quick else (200, 2)
     results = Results(
-        "memmap_enforced", quick=args.quick,
-        data="the shipped real EEG epochs (EEGdenoiseNet clean EEG, 256 Hz, 2 s) copied with "
-             "random gain and circular shift into float32 .npy files of 4x and 8x the limit",
-        protocol=f"bg-attention (defaults, batch 40), white noise on the fly, {epochs} epochs "
-                 f"of {draws} random draws from the whole memmap, train_split=None; one fresh "
-                 f"subprocess per run with RLIMIT_DATA = its VmData before fit + {limit_mb:g} "
-                 "MB (enforced by the kernel: any larger private allocation fails)",
+        "memmap_enforced", quick=args.quick, data=_data("4x and 8x the limit"),
+        protocol=_protocol(epochs, draws, f" with RLIMIT_DATA = its VmData before fit + "
+                                          f"{limit_mb:g} MB (enforced by the kernel: any larger "
+                                          "private allocation fails)"),
         notes="RLIMIT_DATA counts heap and private writable mappings, not a read-only memmap "
               "of a file, so it limits what the process allocates while the file stays on "
               "disk. The control row loads the 4x file into RAM under the same limit: it must "
@@ -261,9 +273,7 @@ def run_enforced(args):
     keys = ["model", "storage", "file_mb", "x_limit", "data_limit_mb", "peak_vm_data_mb",
             "peak_rss_anon_mb", "anon_growth_mb", "outcome", "fit_seconds", "samples_per_s",
             "train_loss"]
-    folder = Path(args.dir or tempfile.mkdtemp(prefix="sigest_memmap_"))
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
+    with _work_folder(args.dir) as folder:
         for factor, copy_whole in ((4, True), (4, False), (8, False)):
             path = folder / f"eeg_x{factor}.npy"
             if not path.exists():
@@ -279,11 +289,6 @@ def run_enforced(args):
             results.write(table_keys=keys)
             if not copy_whole:
                 path.unlink()
-    finally:
-        if not args.dir:
-            for p in folder.glob("*.npy"):
-                p.unlink()
-            folder.rmdir()
 
 
 if __name__ == "__main__":
