@@ -240,7 +240,8 @@ def main():
     print(f"train {len(X_tr)} chunks / {len(np.unique(g_tr))} segments, test {len(X_te)} chunks",
           flush=True)
 
-    stem = "eeg_synthesis" + (f"_{args.part}" if args.part else "")
+    part = f"_{args.part}" if args.part else ""
+    stem = f"eeg_synthesis{part}"
     results = Results(
         stem, data=f"bonn-eeg UCI layout ({path}), 11500 x 178 at 173.61 Hz",
         protocol=(f"split by source segment, 70/30 per set (split seed 0); fidelity: generators "
@@ -249,7 +250,7 @@ def main():
                   f"rest, ~5% of training segments with seizure ~5% of chunks, {n_seeds} seeds, "
                   f"fit_resample generators {small_budget:.0f} s each"),
         quick=quick)
-    suffix = (f"_{args.part}" if args.part else "") + ("_quick" if quick else "")
+    suffix = part + ("_quick" if quick else "")
     keys = ["model", "config", "loss", "test", "classifier", "augmentation", "seed", "epochs",
             "fit_seconds", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy",
             "trtr_accuracy", "balanced_accuracy"]

@@ -258,7 +258,7 @@ def measure(results, name, kind, spec, epochs, repeats, compile_=False):
             X, y = make_task(name, kind, {**spec, "n": n_grow})
     n = len(X)
     est = estimator(name, spec, 1, **extra).fit(X, y)  # warm-up (and compile) + fitted shapes
-    plain_train(est, X if kind != "denoising" else X, y, 1, compile_)
+    plain_train(est, X, y, 1, compile_)
     est.set_params(max_epochs=epochs)
     s_times, p_times = [], []  # (wall, cpu) seconds
     for r in range(repeats):
@@ -465,10 +465,10 @@ def main(argv=None):
 
 
 def summarize():
-    """One row per (model, compile) over every ``throughput*.json``: the latest run's ratios and
-    the fixed cost sigest adds per training batch, beside the plain loop's step time (the
-    added milliseconds stay about constant, so short steps show it as a lower ratio)."""
-    latest = {}
+    """One row per (model, compile) over every ``throughput*.json``: the latest run's ratios,
+    the plain loop's step time and the CPU milliseconds sigest adds per training batch (a
+    fraction of a millisecond on small networks, which short steps show as a lower ratio)."""
+    runs = {}  # (model, compile) -> one entry per run, in file order
     for path in sorted(RESULTS.glob("throughput*.json")):
         if path.stem.startswith(("throughput_summary", "throughput_data")) or "quick" in path.stem:
             continue
@@ -478,23 +478,21 @@ def summarize():
                 continue
             bs = row["batch_size"]
             plain_ms = 1000 * bs / row["plain_samples_per_s"]
-            entry = dict(model=row["model"], compile=row["compile"], file=path.name,
-                         date=payload["date"], plain_step_ms=plain_ms,
-                         added_ms_per_batch=1000 * bs / row["samples_per_s"] - plain_ms,
-                         ratio_to_plain_torch=row["ratio_to_plain_torch"],
-                         ratio_min=row["ratio_min"], ratio_max=row["ratio_max"],
-                         inference_ratio_to_plain_torch=row.get(
-                             "inference_ratio_to_plain_torch"))
-            key = (row["model"], row["compile"])
-            runs = latest.get(key, {}).get("runs", 0) + 1
-            if key not in latest or payload["date"] >= latest[key]["date"]:
-                latest[key] = entry
-            latest[key]["runs"] = runs
+            runs.setdefault((row["model"], row["compile"]), []).append(dict(
+                model=row["model"], compile=row["compile"], file=path.name,
+                date=payload["date"], plain_step_ms=plain_ms,
+                added_ms_per_batch=1000 * bs / row["samples_per_s"] - plain_ms,
+                ratio_to_plain_torch=row["ratio_to_plain_torch"],
+                ratio_min=row["ratio_min"], ratio_max=row["ratio_max"],
+                inference_ratio_to_plain_torch=row.get("inference_ratio_to_plain_torch")))
+    # the newest date wins; on a tie, the file read last
+    latest = [dict(max(reversed(entries), key=lambda e: e["date"]), runs=len(entries))
+              for entries in runs.values()]
     results = Results("throughput_summary", data="benchmarks/results/throughput*.json",
                       protocol="latest run per (model, compile); added_ms_per_batch = sigest's "
                                "CPU time per batch minus the plain loop's",
                       notes="Derived from the files named in `file`; no new measurements.")
-    for entry in sorted(latest.values(), key=lambda e: e["plain_step_ms"]):
+    for entry in sorted(latest, key=lambda e: e["plain_step_ms"]):
         results.add(**entry, at_least_0_95=entry["ratio_to_plain_torch"] >= 0.95)
     results.write(["model", "compile", "plain_step_ms", "added_ms_per_batch",
                    "ratio_to_plain_torch", "ratio_min", "ratio_max",
