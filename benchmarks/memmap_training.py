@@ -161,7 +161,7 @@ def child(path, draws, epochs, in_ram, limit_mb=None, copy_whole=False):
 def run_child(path, draws, epochs, in_ram=False, limit_mb=None, copy_whole=False):
     cmd = [sys.executable, __file__, "--child", str(path), "--draws", str(draws),
            "--epochs", str(epochs)] + (["--in-ram"] if in_ram else []) + (
-        ["--limit-mb", str(limit_mb)] if limit_mb else []) + (
+        ["--limit-mb", str(limit_mb)] if limit_mb is not None else []) + (
         ["--copy-whole"] if copy_whole else [])
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode:
@@ -184,10 +184,12 @@ def main(argv=None):
                         help="instead: an enforced limit (RLIMIT_DATA) of this many MB on what "
                              "fit may allocate, files 4x and 8x it, into memmap_enforced.json")
     args = parser.parse_args(argv)
+    if args.limit_mb is not None and not args.limit_mb > 0:
+        parser.error(f"--limit-mb must be a positive number of MB; got {args.limit_mb:g}")
     if args.child:
         return child(args.child, args.draws, args.epochs, args.in_ram, args.limit_mb,
                      args.copy_whole)
-    if args.limit_mb:
+    if args.limit_mb is not None:
         return run_enforced(args)
 
     from _common import Results

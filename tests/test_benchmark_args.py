@@ -1,0 +1,18 @@
+"""Benchmark scripts reject bad arguments before any work starts."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.parametrize("limit", ["0", "-5"])
+def test_memmap_limit_must_be_positive(limit):
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "memmap_training.py"),
+                          "--limit-mb", limit], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "--limit-mb must be a positive number of MB" in out.stderr
+    assert f"got {float(limit):g}" in out.stderr
