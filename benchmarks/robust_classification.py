@@ -226,20 +226,25 @@ def run_sleep(args, results, budget, names):
     for fold, train, valid, test in sleep_folds(X, y, groups, budget):
         if args.sleep_folds is not None and fold not in args.sleep_folds:
             continue
-        sets = test_sets(X[test], SLEEP_SFREQ, seed=fold + 1)
+        # All models see the epochs in units of the fold's training std (one number), as in
+        # sleep_staging.py: braindecode's stagers do not normalise their input, and on raw
+        # microvolts Chambon trained with noise (std up to ~3x the signal's) collapsed to one
+        # class. TS-STDN standardises internally, so it is unaffected.
+        Xf = X / X[train].std()
+        sets = test_sets(Xf[test], SLEEP_SFREQ, seed=fold + 1)
         print(f"sleep fold {fold}: test subjects {sorted(set(groups[test].tolist()))}",
               flush=True)
         for augmentation in ("none", "nstdb-ma"):
             noise = None if augmentation == "none" else train_noise(SLEEP_SFREQ)
-            for name, est in sleep_models(names, budget, (X[valid], y[valid]), seed, noise,
+            for name, est in sleep_models(names, budget, (Xf[valid], y[valid]), seed, noise,
                                           args.denoiser):
                 start = time.perf_counter()
                 if est is None:
-                    est = fit_sleep_pipeline(budget, (X[train], y[train]),
-                                             (X[valid], y[valid]), seed, args.denoiser)
+                    est = fit_sleep_pipeline(budget, (Xf[train], y[train]),
+                                             (Xf[valid], y[valid]), seed, args.denoiser)
                     aug = "denoiser"
                 else:
-                    est.fit(X[train], y[train])
+                    est.fit(Xf[train], y[train])
                     aug = augmentation
                 fit_seconds = round(time.perf_counter() - start, 1)
                 last = est[-1] if hasattr(est, "steps") else est
@@ -579,7 +584,7 @@ DATA_MD = ("sleep-edf-5s (18 subjects, Fpz-Cz, 100 Hz, 5 s epochs); eegmmidb S00
 PROTOCOL = ("test: clean and NSTDB ma at -8/-4/0 dB from the record's held-out last 20 % "
             "(training noise: first 80 %, SNR U(-10, 5) dB); sleep: SubjectKFold (shuffled, "
             "seed 0), 1 validation subject per fold, random subsets of train/valid/test "
-            "epochs, early stopping; motor: leave-one-run-out on S001 + S001->S003, noise on 6 "
+            "epochs, signal divided by the fold's training std, early stopping; motor: leave-one-run-out on S001 + S001->S003, noise on 6 "
             "of 10 electrode groups per epoch; seed 0")
 
 
