@@ -584,8 +584,9 @@ DATA_MD = ("sleep-edf-5s (18 subjects, Fpz-Cz, 100 Hz, 5 s epochs); eegmmidb S00
 PROTOCOL = ("test: clean and NSTDB ma at -8/-4/0 dB from the record's held-out last 20 % "
             "(training noise: first 80 %, SNR U(-10, 5) dB); sleep: SubjectKFold (shuffled, "
             "seed 0), 1 validation subject per fold, random subsets of train/valid/test "
-            "epochs, signal divided by the fold's training std, early stopping; motor: leave-one-run-out on S001 + S001->S003, noise on 6 "
-            "of 10 electrode groups per epoch; seed 0")
+            "epochs, signal divided by the fold's training std, early stopping; motor: "
+            "leave-one-run-out on S001 + S001->S003, noise on 6 of 10 electrode groups per "
+            "epoch; seed 0")
 
 
 def result_name(size):
