@@ -60,6 +60,9 @@ FULL = dict(seeds=(0, 1, 2), n_pairs=200, max_epochs=4, patience=2, lr=1e-4, ext
 # the same protocol with 5x the pairs, up to 15 epochs at the papers' lr: sized for a quiet
 # 2-core machine (one seed per core, ~35 min per seed for both tasks)
 MEDIUM = dict(FULL, n_pairs=1000, max_epochs=15, patience=3, lr=5e-5)
+# medium's pairs with room to converge: the small networks stopped at medium's 15-epoch cap after
+# a few seconds of training (375 RMSprop steps at lr 5e-5), far from converged
+LARGE = dict(MEDIUM, max_epochs=40, patience=4)
 QUICK = dict(seeds=(0,), n_pairs=60, max_epochs=2, patience=1, lr=1e-4, extra_seeds=(),
              emg_test_per_source=4, extra_models=())
 
@@ -80,6 +83,10 @@ BG-Attention).
 EEGdenoiseNet's lr 5e-5 (the estimators' defaults, RMSprop), into eeg_denoising_medium.json;
 measured on a quiet machine, one process per seed: about 35 min per seed for both tasks
 (BG-Attention ~34 and Novel CNN ~24 training epochs/s dominate).
+--budget large: medium's pairs and lr with at most 40 epochs (patience 4), into
+eeg_denoising_large.json; sized for EMG only (--tasks EMG): about 60 min per seed on one core
+(BG-Attention ~20 and Novel CNN ~28 min when they run all 40 epochs), so split the models and
+seeds over two processes with --models and --part.
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """
@@ -462,6 +469,8 @@ BUDGET_NOTES = {
              "heavily undertrained",
     "medium": "1000 training pairs, <= 15 epochs (<= 375 RMSprop steps) with early stopping, "
               "EEGdenoiseNet's lr 5e-5: still about 1/90 of its ~34,000 steps",
+    "large": "1000 training pairs, <= 40 epochs (<= 1000 RMSprop steps) with early stopping "
+             "(patience 4), EEGdenoiseNet's lr 5e-5: about 1/34 of its ~34,000 steps",
 }
 
 
@@ -626,9 +635,9 @@ def main(argv=None):
                              "over TUNE_GRIDS (default: cheap), refitted, tested")
     parser.add_argument("--tune-jobs", type=int, default=None,
                         help="GridSearchCV n_jobs for --tune (one torch thread per job)")
-    parser.add_argument("--budget", choices=("small", "medium"), default="small",
-                        help="training budget: small (default; eeg_denoising.json) or medium "
-                             "(eeg_denoising_medium.json); see below")
+    parser.add_argument("--budget", choices=("small", "medium", "large"), default="small",
+                        help="training budget: small (default; eeg_denoising.json), medium "
+                             "or large (eeg_denoising_<budget>.json); see below")
     parser.add_argument("--part", help="write <results>_part-PART.json (for --merge)")
     parser.add_argument("--merge", action="store_true",
                         help="merge eeg_denoising.json with the part files")
@@ -643,8 +652,8 @@ def main(argv=None):
         return merge_parts(args)
     if args.protocol == "paper":
         return run_paper_protocol(args)
-    return run_benchmark(args, QUICK if args.quick else MEDIUM if args.budget == "medium"
-                         else FULL)
+    budgets = {"small": FULL, "medium": MEDIUM, "large": LARGE}
+    return run_benchmark(args, QUICK if args.quick else budgets[args.budget])
 
 
 if __name__ == "__main__":
