@@ -46,6 +46,25 @@ from .validation import check_clean_target, check_sfreq, check_signals, is_mne_d
 _EPS = 1e-8
 
 
+def channel_std(X3, chunk=4096):
+    """Per-channel standard deviation over epochs and samples, as an ``(n_channels, 1)`` array.
+
+    Read ``chunk`` epochs at a time in float64, so a memory-mapped ``X3`` is never loaded whole.
+    Channels that are constant get 1.0 (nothing to scale).
+    """
+    n_channels = X3.shape[1]
+    total = np.zeros(n_channels)
+    squares = np.zeros(n_channels)
+    for start in range(0, len(X3), chunk):
+        block = np.asarray(X3[start:start + chunk], dtype=np.float64)
+        total += block.sum(axis=(0, 2))
+        squares += np.square(block).sum(axis=(0, 2))
+    count = max(len(X3) * X3.shape[2], 1)
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean ** 2, 0.0))
+    return np.where(std > _EPS * np.maximum(np.abs(mean), 1.0), std, 1.0).reshape(-1, 1)
+
+
 class SignalDataset(torch.utils.data.Dataset):
     """``(X, y)`` arrays as a torch Dataset that fetches whole batches by fancy indexing.
 
@@ -697,6 +716,10 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
         Noise augmentation: when given, every training batch is a new noisy copy.
     epoch_scaling : {"std", None}, default=None
         "std" z-scores each epoch and channel before the network.
+    data_scaling : {"train-std", None}, default="train-std"
+        "train-std" divides every input by the per-channel standard deviation of the training
+        epochs (``data_scale_``, fitted once), so the network sees the signal near unit scale
+        whether it comes in volts or microvolts; None passes it as given.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the cross-entropy loss.
     sfreq : float, optional
@@ -710,22 +733,25 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    data_scale_ : ndarray of shape (n_channels, 1)
+        The divisor of ``data_scaling`` (ones when it is None).
     n_channels_in_, n_times_in_, n_features_in_ : int
     """
 
-    _fitted_attrs = _SignalNet._fitted_attrs + ("classes_",)
+    _fitted_attrs = _SignalNet._fitted_attrs + ("classes_", "data_scale_")
 
     def __init__(self, module=None, *, criterion=torch.nn.CrossEntropyLoss,
                  optimizer=torch.optim.Adam, lr=1e-3, max_epochs=10, batch_size=64,
                  train_split=None, callbacks=None, noise=None, epoch_scaling=None,
-                 class_weight=None, sfreq=None, random_state=None, verbose=0, device="cpu",
-                 warm_start=False, **kwargs):
+                 data_scaling="train-std", class_weight=None, sfreq=None, random_state=None,
+                 verbose=0, device="cpu", warm_start=False, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          callbacks=callbacks, verbose=verbose, device=device,
                          warm_start=warm_start, **kwargs)
         self.noise = noise
         self.epoch_scaling = epoch_scaling
+        self.data_scaling = data_scaling
         self.class_weight = class_weight
         self.sfreq = sfreq
         self.random_state = random_state
@@ -778,7 +804,18 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
                              f"{self.classes_.tolist()}")
         y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         self.noise_ = None if self.noise is None else self._fitted_noise(X3)
+        if self.data_scaling not in ("train-std", None):
+            raise ValueError(f"data_scaling must be 'train-std' or None; got "
+                             f"{self.data_scaling!r}")
+        if reset:
+            self.data_scale_ = self._fitted_data_scale(X3)
         return X3, y_encoded
+
+    def _fitted_data_scale(self, reference):
+        """``data_scale_`` from the training epochs ``reference``."""
+        if self.data_scaling is None or len(reference) == 0:
+            return np.ones((reference.shape[1], 1))
+        return channel_std(reference)
 
     _fitted_noise = SignalDenoiser._fitted_noise
 
@@ -821,6 +858,9 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
         return self._noisy_batch(Xi, rng)
 
     def _logits(self, xb, **fit_params):
+        data_scale = getattr(self, "data_scale_", None)  # absent from files saved before it
+        if data_scale is not None:
+            xb = xb / torch.as_tensor(data_scale, dtype=xb.dtype, device=xb.device)
         scale = self._scale_of(xb)
         if scale is not None:
             xb = (xb - xb.mean(dim=-1, keepdim=True)) / scale

@@ -101,6 +101,31 @@ def test_classifier_string_labels_proba_and_score():
     assert clf.score(X, y) > 0.8
 
 
+def test_classifier_is_unit_free_by_default_and_data_scaling_none_is_not():
+    X, y = labelled()
+    X_volts = X * 1e-6
+    fit = TinyClassifier(max_epochs=5, lr=1e-2, random_state=0).fit(X, y)
+    fit_volts = TinyClassifier(max_epochs=5, lr=1e-2, random_state=0).fit(X_volts, y)
+    np.testing.assert_allclose(fit_volts.data_scale_, X_volts.std(axis=(0, 2))[:, None],
+                               rtol=1e-6)
+    np.testing.assert_allclose(fit_volts.predict_proba(X_volts), fit.predict_proba(X),
+                               atol=1e-4)
+    raw = TinyClassifier(max_epochs=5, lr=1e-2, random_state=0, data_scaling=None)
+    raw.fit(X_volts, y)
+    np.testing.assert_array_equal(raw.data_scale_, np.ones((2, 1)))
+    assert not np.allclose(raw.predict_proba(X_volts), fit.predict_proba(X), atol=1e-2)
+    with pytest.raises(ValueError, match="data_scaling must be 'train-std' or None; got 'z'"):
+        TinyClassifier(max_epochs=1, data_scaling="z").fit(X, y)
+
+
+def test_channel_std_reads_in_chunks_and_guards_constant_channels():
+    from sigest.base import channel_std
+
+    X = RNG.standard_normal((50, 3, 20)) * [[[1.0], [5.0], [0.0]]] + 7.0
+    np.testing.assert_allclose(channel_std(X, chunk=7)[:2, 0], X[:, :2].std(axis=(0, 2)))
+    assert channel_std(X, chunk=7)[2, 0] == 1.0
+
+
 def test_classifier_class_weight_and_validation_split():
     X, y = labelled(n=80)
     clf = TinyClassifier(max_epochs=2, class_weight="balanced", train_split=0.25, random_state=0)

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 
-from ..base import _EPS, SignalClassifier, SignalDataset, SignalDenoiser
+from ..base import SignalClassifier, SignalDataset, SignalDenoiser
 from ..models.ts_stdn import TSSTDN
 from ..validation import check_clean_target, is_mne_data
 
@@ -70,15 +70,17 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
     **kwargs
         The parameters of :class:`sigest.base.SignalClassifier` (``noise``, ``epoch_scaling``,
         ``class_weight``, ``sfreq``, ``random_state``, ``callbacks``, ``verbose``, ...).
-        Inputs are divided by the per-channel standard deviation of the training data
-        (``data_scale_``), so microvolts and volts both work; ``epoch_scaling="std"`` in
-        addition standardises each epoch and channel by the noisy input's mean and std.
+        With the default ``data_scaling="train-std"`` inputs are divided by the per-channel
+        standard deviation of the clean training data (``data_scale_``), so microvolts and
+        volts both work; ``epoch_scaling="std"`` in addition standardises each epoch and
+        channel by the noisy input's mean and std.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
     data_scale_ : ndarray of shape (n_channels, 1)
-        Per-channel standard deviation of the clean training data.
+        Per-channel standard deviation of the clean training data (ones when
+        ``data_scaling=None``).
     n_channels_in_, n_times_in_, n_features_in_ : int
 
     Examples
@@ -92,8 +94,6 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
     >>> clf.predict(X).shape, clf.transform(X).shape
     ((32,), (32, 4, 128))
     """
-
-    _fitted_attrs = SignalClassifier._fitted_attrs + ("data_scale_",)
 
     def __init__(self, module=TSSTDN, *, temporal_weight=1.0, spectral_weight=1.0, lr=1e-3,
                  max_epochs=30, batch_size=32, optimizer=torch.optim.Adam, train_split=None,
@@ -164,11 +164,8 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
             clean = check_clean_target(clean_arg[0], X3, clean_arg[1],
                                        owner=type(self).__name__).astype(np.float32, copy=False)
         self._clean_train = clean
-        if reset:
-            reference = X3 if clean is None else clean
-            scale = reference.std(axis=(0, 2)).reshape(-1, 1) if len(reference) else \
-                np.ones((X3.shape[1], 1))
-            self.data_scale_ = np.where(scale > _EPS, scale, 1.0).astype(np.float64)
+        if reset and clean is not None:  # the clean reference, not the noisy input
+            self.data_scale_ = self._fitted_data_scale(clean)
         return X3, y_encoded
 
     def get_dataset(self, X, y=None):
