@@ -59,6 +59,7 @@ from sigest.generative_metrics import (  # noqa: E402
     EmbeddingClassifier,
     SpectralFeatures,
     c2st_auc,
+    feature_classifier,
     frechet_distance,
     psd_distance,
     sliced_wasserstein_distance,
@@ -113,6 +114,12 @@ def fidelity_metrics(X_real, y_real, X_fake, y_fake, embedding, n_c2st, seed):
     ir = rng.choice(len(X_real), min(n_c2st, len(X_real)), replace=False)
     i_f = rng.choice(len(X_fake), min(n_c2st, len(X_fake)), replace=False)
     row["c2st_auc"] = c2st_auc(X_real[ir], X_fake[i_f], sfreq=SFREQ, random_state=seed)
+    # which feature group gives the synthetic epochs away: the log spectrum or the amplitude
+    # statistics (std, skewness, kurtosis, line length, range, zero crossings)
+    for group in ("spectrum", "stats"):
+        row[f"c2st_auc_{group}"] = c2st_auc(
+            X_real[ir], X_fake[i_f], random_state=seed,
+            classifier=feature_classifier(SFREQ, random_state=seed, features=group))
     return row
 
 
@@ -347,7 +354,8 @@ def summary_md(rows):
     lines = ["", "## Fidelity (lower is better except TSTR; c2st_auc 0.5 is ideal)", "",
              markdown_table(fid, ["config", "epochs", "fit_seconds", "psd_distance",
                                   *[f"psd_{b}" for b in EEG_BANDS], "swd", "fd", "c2st_auc",
-                                  "tstr_accuracy", "trtr_accuracy"]),
+                                  "c2st_auc_spectrum", "c2st_auc_stats", "tstr_accuracy",
+                                  "trtr_accuracy"]),
              "", "## Usefulness: seizure vs rest, balanced accuracy on real test segments", "",
              markdown_table(use, ["classifier", "augmentation", "n", "balanced_accuracy",
                                   "balanced_accuracy_std"]),

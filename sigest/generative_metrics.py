@@ -245,25 +245,40 @@ class SpectralFeatures(TransformerMixin, BaseEstimator):
     fmax : float, default=60.0
     nperseg : int or None, default=None
         Welch segment length (default ``min(n_times, 128)``).
+    features : {"all", "spectrum", "stats"}, default="all"
+        Both groups, or one: the log spectrum only or the amplitude statistics only (to see
+        which of them tells two sets apart).
     """
 
-    def __init__(self, sfreq, fmax=60.0, nperseg=None):
+    def __init__(self, sfreq, fmax=60.0, nperseg=None, features="all"):
         self.sfreq = sfreq
         self.fmax = fmax
         self.nperseg = nperseg
+        self.features = features
 
     def fit(self, X, y=None):
+        if self.features not in ("all", "spectrum", "stats"):
+            raise ValueError(f"features must be 'all', 'spectrum' or 'stats'; got "
+                             f"{self.features!r}")
         self.n_features_in_ = _epochs(X).shape[-1]
         return self
 
     def transform(self, X):
         X = _epochs(X)
-        nperseg = min(X.shape[-1], 128) if self.nperseg is None else self.nperseg
-        freqs, psd = welch_psd(X, self.sfreq, nperseg)
-        logpsd = np.log10(psd[..., freqs <= self.fmax] + 1e-12)
+        groups = []
+        if self.features in ("all", "spectrum"):
+            nperseg = min(X.shape[-1], 128) if self.nperseg is None else self.nperseg
+            freqs, psd = welch_psd(X, self.sfreq, nperseg)
+            groups.append(np.log10(psd[..., freqs <= self.fmax] + 1e-12))
+        if self.features in ("all", "stats"):
+            groups.append(self._stats(X))
+        return np.nan_to_num(np.concatenate(groups, axis=-1).reshape(len(X), -1))
+
+    @staticmethod
+    def _stats(X):
         diff = np.diff(X, axis=-1)
         centred = X - X.mean(axis=-1, keepdims=True)
-        stats = np.stack([
+        return np.stack([
             np.log10(X.std(axis=-1) + 1e-12),
             scipy.stats.skew(X, axis=-1),
             scipy.stats.kurtosis(X, axis=-1),
@@ -271,17 +286,16 @@ class SpectralFeatures(TransformerMixin, BaseEstimator):
             np.log10(np.ptp(X, axis=-1) + 1e-12),
             (np.diff(np.sign(centred), axis=-1) != 0).mean(axis=-1),
         ], axis=-1)
-        feats = np.concatenate([logpsd, stats], axis=-1)
-        return np.nan_to_num(feats.reshape(len(X), -1))
 
 
-def feature_classifier(sfreq, random_state=None):
+def feature_classifier(sfreq, random_state=None, features="all"):
     """The default classifier of :func:`c2st_auc` and :func:`tstr_trtr`.
 
-    :class:`SpectralFeatures` then scikit-learn's ``HistGradientBoostingClassifier``. It uses
-    OpenMP threads: on a busy machine wrap calls in ``threadpoolctl.threadpool_limits(1)``.
+    :class:`SpectralFeatures` (``features`` as there) then scikit-learn's
+    ``HistGradientBoostingClassifier``. It uses OpenMP threads: on a busy machine wrap calls in
+    ``threadpoolctl.threadpool_limits(1)``.
     """
-    return make_pipeline(SpectralFeatures(sfreq),
+    return make_pipeline(SpectralFeatures(sfreq, features=features),
                          HistGradientBoostingClassifier(max_iter=100, random_state=random_state))
 
 

@@ -160,3 +160,17 @@ def test_metrics_separate_near_from_far():
     assert scores["trtr_accuracy"] > 0.9 and scores["tstr_accuracy"] > 0.9
     y_wrong = np.where(yb == "rest", "seizure", "rest")  # synthetic labels swapped
     assert tstr_trtr(X, y, Xb, y_wrong, Xb, yb, classifier=clf)["tstr_accuracy"] < 0.1
+
+
+def test_spectral_features_groups_split_the_full_set():
+    from sigest.generative_metrics import SpectralFeatures
+
+    X = np.random.default_rng(0).standard_normal((10, 2, 128))
+    full = SpectralFeatures(64.0).fit_transform(X)
+    spectrum = SpectralFeatures(64.0, features="spectrum").fit_transform(X)
+    stats = SpectralFeatures(64.0, features="stats").fit_transform(X)
+    assert stats.shape == (10, 2 * 6)
+    assert spectrum.shape[1] + stats.shape[1] == full.shape[1]
+    np.testing.assert_allclose(full.reshape(10, 2, -1)[..., -6:].reshape(10, -1), stats)
+    with pytest.raises(ValueError, match="features must be 'all', 'spectrum' or 'stats'"):
+        SpectralFeatures(64.0, features="psd").fit(X)
