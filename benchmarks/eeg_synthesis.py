@@ -19,9 +19,9 @@ seizure chunks drawn from 4 seizure segments (seizure about 5 % of the chunks) t
 classifier, as is, with random oversampling, or with ``fit_resample`` of a generator fitted on
 that small set (``--small-budget`` seconds); balanced accuracy on all real test chunks.
 
-Full mode: 6 configs (plain loss, WGAN-GP with 5 critic steps, WGAN-GP with the two time-scale
-rule, for each architecture) x ``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s;
-about 70 min on one thread. ``--configs`` / ``--no-usefulness`` / ``--part`` run a subset into
+Full mode: 7 configs (plain loss, WGAN-GP with 5 critic steps, WGAN-GP with the two time-scale
+rule, for each architecture, and WaveGAN WGAN-GP with nearest-neighbour upsampling) x
+``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s; about 80 min on one thread. ``--configs`` / ``--no-usefulness`` / ``--part`` run a subset into
 ``eeg_synthesis_<part>.json``. ``--quick``: 15 s / 8 s budgets, 1 seed,
 subsampled metrics: a few minutes.
 """
@@ -80,6 +80,10 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     # wall-clock budget buys ~5x the generator steps of n_critic=5
     "gan-wgan-gp-ttur": ("gan", GANGenerator, {**TTUR, "module__dropout": 0.0}),
     "wavegan-wgan-gp-ttur": ("wavegan", WaveGANGenerator, dict(TTUR)),
+    # nearest-neighbour upsampling then a convolution instead of transposed convolutions, whose
+    # stride-4 overlaps leave periodic (checkerboard) artefacts at multiples of sfreq / 4
+    "wavegan-wgan-gp-nearest": ("wavegan", WaveGANGenerator,
+                                {**WGAN, "module__upsample": "nearest"}),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
 
