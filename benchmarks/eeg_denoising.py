@@ -49,6 +49,10 @@ from sigest.noise import NoiseInjector, mix_at_snr  # noqa: E402
 
 MODELS = ("bg-attention", "fcnn", "simple-cnn", "complex-cnn", "rnn-lstm", "novel-cnn")
 BASELINES = ("bandpass", "wavelet")
+# EMG only, on request (--models): the same network trained on the clean halves of the training
+# pairs with a new draw of training-split muscle noise (SNR U[-7,2] dB) in every batch, sigest's
+# noise= mode, instead of the fixed pairs
+AUGMENTED = ("bg-attention+noise",)
 LEVELS = tuple(range(-7, 3))
 VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
@@ -172,6 +176,12 @@ def eog_task(path, seed, n_pairs, extra=None):
     return (X_train, y_train), (X_valid, v_clean), tests
 
 
+def emg_training_noise(seed, path=None):
+    """Muscle noise of the EMG task's training pairs: NSTDB ma, training split, U[-7, 2] dB."""
+    return NoiseInjector("nstdb-ma", snr_db=(-7.0, 2.0), sfreq=SFREQ, split="train",
+                         data_path=path, random_state=seed)
+
+
 def emg_task(path, seed, n_pairs, extra, test_per_source):
     """Training, validation and test sets of the EMG task for one seed."""
     from sigest.datasets import load_eegdenoisenet_eog_test
@@ -181,9 +191,7 @@ def emg_task(path, seed, n_pairs, extra, test_per_source):
     rng = np.random.default_rng(seed)
     pool = np.concatenate([b.clean_eeg[tr], extra["train"]])
     clean = pool[rng.integers(0, len(pool), n_pairs)]
-    train_noise = NoiseInjector("nstdb-ma", snr_db=(-7.0, 2.0), sfreq=SFREQ, split="train",
-                                data_path=path, random_state=seed)
-    X_train = train_noise.fit_transform(clean)
+    X_train = emg_training_noise(seed, path).fit_transform(clean)
     v_pool = np.concatenate([b.clean_eeg[va], extra["valid"]])
     v_clean = v_pool[np.random.default_rng(SPLIT_SEED).choice(len(v_pool), 20, replace=False)]
     v_clean = np.tile(v_clean, (len(VALID_LEVELS), 1))
@@ -221,7 +229,7 @@ def score(clean, denoised):
             "cc": correlation_coefficient(clean, denoised)}
 
 
-def make_model(name, seed, cfg, valid):
+def make_model(name, seed, cfg, valid, **params):
     if name in BASELINES:
         return sigest.get_estimator(name, sfreq=SFREQ) if name == "bandpass" else \
             sigest.get_estimator(name)
@@ -232,7 +240,7 @@ def make_model(name, seed, cfg, valid):
                              y_valid[:, None].astype(np.float32))
     return sigest.get_estimator(name, lr=cfg["lr"], max_epochs=cfg["max_epochs"],
                                 patience=cfg["patience"], train_split=predefined_split(valid_ds),
-                                random_state=seed, sfreq=SFREQ, verbose=0)
+                                random_state=seed, sfreq=SFREQ, verbose=0, **params)
 
 
 def add_scores(results, common, clean, denoised, snr, **overall):
@@ -247,6 +255,11 @@ def run_model(results, name, seed, cfg, train, valid, tests, conditions, example
     t0 = time.perf_counter()
     if name == "noisy":
         est, epochs = None, 0
+    elif name in AUGMENTED:  # fresh noise in every batch; validated on the fixed pairs
+        est = make_model(name.removesuffix("+noise"), seed, cfg, valid,
+                         noise=emg_training_noise(seed))
+        est.fit(train[1])
+        epochs = len(est.history)
     else:
         est = make_model(name, seed, cfg, valid)
         est.fit(*train)
@@ -347,7 +360,7 @@ def figures(results, stem, examples):
         for i, cond in enumerate(conds):
             for j, metric in enumerate(metrics):
                 ax = axes[i, j]
-                for model in ("noisy",) + BASELINES + MODELS:
+                for model in ("noisy",) + BASELINES + MODELS + AUGMENTED:
                     pts = sorted((r["snr_db"], r[metric], r.get(f"{metric}_std", 0)) for r in rows
                                  if (r["artifact"], r["test_noise"], r["train_data"]) == cond
                                  and r["model"] == model)
@@ -411,7 +424,8 @@ def run_benchmark(args, cfg):
     results = Results(name, data=f"{path} (eegdenoisenet-eog-test, bonn-eeg, "
                       "eegmmidb, nstdb, emgdb)", protocol=protocol, quick=args.quick, notes=notes)
     models = ["noisy", *BASELINES, *[m for m in MODELS if args.models is None
-                                     or m in args.models]]
+                                     or m in args.models],
+              *[m for m in AUGMENTED if args.models and m in args.models]]
     examples = {}
     seeds = cfg["seeds"] if args.seeds is None else tuple(args.seeds)
     jobs = [(artifact, "eegdenoisenet", seed) for seed in seeds for artifact in args.tasks]
@@ -428,6 +442,8 @@ def run_benchmark(args, cfg):
         conditions = dict(artifact=artifact, train_data=train_data)
         job_models = models if train_data == "eegdenoisenet" else [
             m for m in models if m not in MODELS or m in cfg["extra_models"]]
+        if artifact != "EMG":
+            job_models = [m for m in job_models if m not in AUGMENTED]
         for name in job_models:
             run_model(results, name, seed, cfg, *data, conditions, examples)
             results.write()

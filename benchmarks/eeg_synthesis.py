@@ -21,9 +21,9 @@ that small set (``--small-budget`` seconds); balanced accuracy on all real test 
 
 Full mode: 7 configs (plain loss, WGAN-GP with 5 critic steps, WGAN-GP with the two time-scale
 rule, for each architecture, and WaveGAN WGAN-GP with nearest-neighbour upsampling) x
-``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s; about 80 min on one thread. ``--configs`` / ``--no-usefulness`` / ``--part`` run a subset into
-``eeg_synthesis_<part>.json``. ``--quick``: 15 s / 8 s budgets, 1 seed,
-subsampled metrics: a few minutes.
+``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s; about 80 min on one thread.
+``--configs`` / ``--no-usefulness`` / ``--part`` run a subset into ``eeg_synthesis_<part>.json``.
+``--quick``: 15 s / 8 s budgets, 1 seed, subsampled metrics: a few minutes.
 """
 
 from __future__ import annotations

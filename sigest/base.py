@@ -524,7 +524,9 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
     batch_size : int, default=64
     train_split : None, float or callable, default=None
         None trains on all data; a float in (0, 1) holds out that fraction for validation (seeded
-        by ``random_state``); or any skorch ``train_split`` callable.
+        by ``random_state``); or any skorch ``train_split`` callable. When training on noisy
+        copies of clean ``X``, a validation set of explicit noisy/clean pairs (skorch's
+        ``predefined_split`` of a ``SignalDataset(X_noisy, X_clean)``) is scored as given.
     callbacks : list of skorch callbacks, optional
     noise : str, NoiseInjector or None, default="white"
         How noisy inputs are made from clean ``X`` when ``y`` is not a clean target: the name of
@@ -607,8 +609,13 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         return noise.fit(X3)
 
     def _pair(self, Xi, yi, rng):
-        """(noisy input, clean target) for one batch."""
-        if not self.__dict__.get("_noise_mode", False):
+        """(noisy input, clean target) for one batch.
+
+        In noise mode a batch that carries clean targets of its own shape (a validation set of
+        explicit pairs, e.g. ``train_split=predefined_split(...)``) is used as given.
+        """
+        if not self.__dict__.get("_noise_mode", False) or (
+                yi is not None and tuple(yi.shape) == tuple(Xi.shape)):
             return Xi, yi
         return self._noisy_batch(Xi, rng), Xi
 

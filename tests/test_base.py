@@ -58,6 +58,26 @@ def test_noise_is_drawn_anew_every_epoch():
     assert not np.allclose(draws[0], draws[1])
 
 
+def test_noise_mode_scores_a_predefined_validation_set_of_pairs_as_given():
+    from skorch.helper import predefined_split
+
+    from sigest.base import SignalDataset
+
+    clean = sines(40, n_times=64).astype(np.float32)
+    v_clean = sines(8, n_times=64, seed=1).astype(np.float32)
+    v_noisy = v_clean + 0.5 * RNG.standard_normal(v_clean.shape).astype(np.float32)
+    valid = SignalDataset(v_noisy[:, None], v_clean[:, None])
+    den = TinyDenoiser(max_epochs=2, random_state=0, train_split=predefined_split(valid))
+    den.fit(clean)
+    batch = valid.__getitems__(range(8))
+    noisy, target = den._pair(*batch, den._rng)
+    np.testing.assert_array_equal(noisy.numpy(), v_noisy[:, None])
+    np.testing.assert_array_equal(target.numpy(), v_clean[:, None])
+    expected = np.mean((den.transform(v_noisy) / v_noisy.std(axis=-1, keepdims=True)
+                        - v_clean / v_noisy.std(axis=-1, keepdims=True)) ** 2)
+    np.testing.assert_allclose(den.history[-1, "valid_loss"], expected, rtol=1e-3)
+
+
 def test_denoiser_with_explicit_pairs_and_wrong_targets():
     clean = sines(30)
     noisy = clean + 0.3 * RNG.standard_normal(clean.shape)
