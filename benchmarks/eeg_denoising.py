@@ -49,10 +49,10 @@ from sigest.noise import NoiseInjector, mix_at_snr  # noqa: E402
 
 MODELS = ("bg-attention", "fcnn", "simple-cnn", "complex-cnn", "rnn-lstm", "novel-cnn")
 BASELINES = ("bandpass", "wavelet")
-# EMG only, on request (--models): the same network trained on the clean halves of the training
+# EMG only, on request (--models): each network trained on the clean halves of the training
 # pairs with a new draw of training-split muscle noise (SNR U[-7,2] dB) in every batch, sigest's
 # noise= mode, instead of the fixed pairs
-AUGMENTED = ("bg-attention+noise",)
+AUGMENTED = tuple(f"{m}+noise" for m in MODELS)
 LEVELS = tuple(range(-7, 3))
 VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
