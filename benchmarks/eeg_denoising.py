@@ -477,8 +477,9 @@ def run_benchmark(args, cfg):
             results.write()
         if args.tune and train_data == "eegdenoisenet":
             for grid_name in args.tune:
-                if grid_name == "noise" and artifact != "EMG":
-                    continue  # its training noise is muscle noise
+                if artifact != "EMG" and any(name in AUGMENTED for grid in TUNE_GRIDS[grid_name]
+                                             for name in grid["den"]):
+                    continue  # the +noise models' training noise is muscle noise
                 run_tuned(results, seed, cfg, *data, conditions, grid_name, args.tune_jobs)
             results.write()
         finalize(results, examples)  # after every task/seed, so partial runs are usable
