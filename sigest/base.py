@@ -958,6 +958,12 @@ class SignalGenerator(_SignalNet, NeuralNet):
         Discriminator updates per generator update.
     gp_weight : float, default=10.0
         Weight of the gradient penalty (``loss="wgan-gp"``).
+    spectral_weight : float, default=0.0
+        Weight of a spectral term added to the generator's loss: the squared distance between
+        the mean and standard deviation of the log periodogram (per channel and frequency, per
+        class when conditional) of the synthetic batch and of the real one (a spectral
+        regulariser in the spirit of Durall et al., CVPR 2020). 0 trains on the adversarial
+        loss alone.
     sampling_strategy : "auto", float or dict, default="auto"
         Target class counts of :meth:`fit_resample` (imbalanced-learn's convention).
     sfreq : float, optional
@@ -983,7 +989,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
                  optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64,
                  train_split=None, callbacks=None, loss="gan", n_critic=1, gp_weight=10.0,
                  sampling_strategy="auto", sfreq=None, random_state=None, verbose=0, device="cpu",
-                 warm_start=False, lr_discriminator=None, **kwargs):
+                 warm_start=False, lr_discriminator=None, spectral_weight=0.0, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          callbacks=callbacks, verbose=verbose, device=device,
@@ -992,6 +998,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
         self.n_critic = n_critic
         self.lr_discriminator = lr_discriminator
         self.gp_weight = gp_weight
+        self.spectral_weight = spectral_weight
         self.sampling_strategy = sampling_strategy
         self.sfreq = sfreq
         self.random_state = random_state
@@ -1027,6 +1034,9 @@ class SignalGenerator(_SignalNet, NeuralNet):
         if lr_d is not None and not (isinstance(lr_d, (int, float, np.number))
                                      and not isinstance(lr_d, bool) and lr_d > 0):
             raise ValueError(f"lr_discriminator must be a positive number or None; got {lr_d!r}")
+        sw = self.spectral_weight
+        if not (isinstance(sw, (int, float, np.number)) and not isinstance(sw, bool) and sw >= 0):
+            raise ValueError(f"spectral_weight must be a number >= 0; got {sw!r}")
         X3, rank = self._check_X(X, reset=reset)
         if reset:
             self.output_rank_ = rank
@@ -1068,6 +1078,22 @@ class SignalGenerator(_SignalNet, NeuralNet):
             return self.criterion_(d_fake, torch.ones_like(d_fake))
         return -d_fake.mean()
 
+    def _spectral_loss(self, real, fake, labels):
+        window = torch.hann_window(real.shape[-1], device=real.device)
+
+        def log_power(x):
+            return torch.log(torch.fft.rfft(x * window).abs() ** 2 + 1e-6)
+
+        p_real, p_fake = log_power(real), log_power(fake)
+        groups = [slice(None)] if labels is None else [labels == k for k in labels.unique()]
+        loss = 0.0
+        for g in groups:
+            r, f = p_real[g], p_fake[g]
+            loss = loss + ((r.mean(0) - f.mean(0)) ** 2).mean()
+            if len(r) > 1:
+                loss = loss + ((r.std(0) - f.std(0)) ** 2).mean()
+        return loss / len(groups)
+
     def _latent(self, n, generator=None):
         return torch.randn(n, self.module_.latent_dim, generator=generator, device=self.device)
 
@@ -1086,6 +1112,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         self.optimizer_.zero_grad()
         fake = self.module_.generator(self._latent(len(real)), labels)
         loss_g = self._g_loss(fake, labels)
+        if self.spectral_weight:
+            loss_g = loss_g + self.spectral_weight * self._spectral_loss(real, fake, labels)
         loss_g.backward()
         self.optimizer_.step()
         self.history.record_batch("train_loss_d", loss_d.item())

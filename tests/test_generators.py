@@ -174,3 +174,38 @@ def test_spectral_features_groups_split_the_full_set():
     np.testing.assert_allclose(full.reshape(10, 2, -1)[..., -6:].reshape(10, -1), stats)
     with pytest.raises(ValueError, match="features must be 'all', 'spectrum' or 'stats'"):
         SpectralFeatures(64.0, features="psd").fit(X)
+
+
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_spectral_weight_pulls_the_synthetic_spectrum_towards_the_real_one(cls):
+    X, y = _toy(n=120, minority=60)
+    kwargs = dict(max_epochs=20, batch_size=16, lr=1e-3, loss="wgan-gp", random_state=0,
+                  **SMALL[cls])
+    gap = {}
+    for weight in (0.0, 5.0):
+        gen = cls(spectral_weight=weight, **kwargs).fit(X, y)
+        synthetic = gen.sample(120, y=y, random_state=0)
+        real_s, synthetic_s = ((torch.tensor((a[:, None] - gen.data_mean_) / gen.data_std_,
+                                             dtype=torch.float32)) for a in (X, synthetic))
+        labels = torch.tensor(np.searchsorted(gen.classes_, y))
+        gap[weight] = gen._spectral_loss(real_s, synthetic_s, labels).item()
+    assert gap[5.0] < 0.6 * gap[0.0], gap
+
+
+def test_spectral_loss_is_zero_for_equal_batches_and_counts_each_class():
+    gen = GANGenerator(spectral_weight=1.0)
+    real = torch.randn(8, 1, 64)
+    labels = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
+    assert gen._spectral_loss(real, real, labels).item() == 0.0
+    shifted = real.clone()
+    shifted[4:] *= 3.0  # one class three times too loud: its log power is off by log(9)
+    per_class = gen._spectral_loss(real, shifted, labels).item()
+    assert per_class == pytest.approx(np.log(9.0) ** 2 / 2, rel=1e-4)
+    assert gen._spectral_loss(real, shifted, None).item() > 0
+
+
+@pytest.mark.parametrize("bad", [-1.0, "high", True])
+def test_bad_spectral_weight_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="spectral_weight must be a number >= 0"):
+        GANGenerator(max_epochs=1, spectral_weight=bad).fit(X)
