@@ -960,8 +960,9 @@ class SignalGenerator(_SignalNet, NeuralNet):
         Weight of the gradient penalty (``loss="wgan-gp"``).
     spectral_weight : float, default=0.0
         Weight of a spectral term added to the generator's loss: the squared distance between
-        the mean and standard deviation of the log periodogram (per channel and frequency, per
-        class when conditional) of the synthetic batch and of the real one (a spectral
+        the log mean periodogram, and between the standard deviations of the log periodogram
+        (per channel and frequency, per class when conditional), of the synthetic batch and of
+        the real one (a spectral
         regulariser in the spirit of Durall et al., CVPR 2020). 0 trains on the adversarial
         loss alone.
     sampling_strategy : "auto", float or dict, default="auto"
@@ -1081,17 +1082,18 @@ class SignalGenerator(_SignalNet, NeuralNet):
     def _spectral_loss(self, real, fake, labels):
         window = torch.hann_window(real.shape[-1], device=real.device)
 
-        def log_power(x):
-            return torch.log(torch.fft.rfft(x * window).abs() ** 2 + 1e-6)
+        def power(x):
+            return torch.fft.rfft(x * window).abs() ** 2 + 1e-6
 
-        p_real, p_fake = log_power(real), log_power(fake)
+        p_real, p_fake = power(real), power(fake)
         groups = [slice(None)] if labels is None else [labels == k for k in labels.unique()]
         loss = 0.0
         for g in groups:
             r, f = p_real[g], p_fake[g]
-            loss = loss + ((r.mean(0) - f.mean(0)) ** 2).mean()
+            # the mean spectrum (what a PSD distance compares) and the spread of log power
+            loss = loss + ((r.mean(0).log() - f.mean(0).log()) ** 2).mean()
             if len(r) > 1:
-                loss = loss + ((r.std(0) - f.std(0)) ** 2).mean()
+                loss = loss + ((r.log().std(0) - f.log().std(0)) ** 2).mean()
         return loss / len(groups)
 
     def _latent(self, n, generator=None):
