@@ -68,8 +68,8 @@ MEDIUM = dict(FULL, n_pairs=1000, max_epochs=15, patience=3, lr=5e-5)
 # medium's pairs with room to converge: the small networks stopped at medium's 15-epoch cap after
 # a few seconds of training (375 RMSprop steps at lr 5e-5), far from converged
 LARGE = dict(MEDIUM, max_epochs=40, patience=4)
-# large's rule with the cap lifted: FCNN and the LSTM still ran all 40 epochs of large (1,000
-# RMSprop steps, a few seconds each), so only early stopping ends their training here
+# large's rule with the cap lifted: the LSTM (and FCNN on some seeds) ran all 40 epochs of large
+# (1,000 RMSprop steps, a few seconds each), so only early stopping ends their training here
 XL = dict(LARGE, max_epochs=400)
 QUICK = dict(seeds=(0,), n_pairs=60, max_epochs=2, patience=1, lr=1e-4, extra_seeds=(),
              emg_test_per_source=4, extra_models=())

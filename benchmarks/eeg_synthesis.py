@@ -88,8 +88,8 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     # networks have it); batch statistics couple the epochs of a batch, a suspect for WaveGAN's
     # high sliced Wasserstein distance
     "wavegan-wgan-gp-nobn": ("wavegan", WaveGANGenerator, {**WGAN, "module__batch_norm": False}),
-    # a spectral term in the generator's loss (mean and std of the log periodogram, per class):
-    # the log spectrum is what tells every generator's epochs from real ones (C2ST ~1.0)
+    # a spectral term in the generator's loss (log mean periodogram and spread of log power, per
+    # class): the log spectrum is what tells every generator's epochs from real ones (C2ST ~1.0)
     "gan-wgan-gp-spectral": ("gan", GANGenerator,
                              {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0}),
     "wavegan-wgan-gp-spectral": ("wavegan", WaveGANGenerator, {**WGAN, "spectral_weight": 1.0}),

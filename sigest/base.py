@@ -962,9 +962,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         Weight of a spectral term added to the generator's loss: the squared distance between
         the log mean periodogram, and between the standard deviations of the log periodogram
         (per channel and frequency, per class when conditional), of the synthetic batch and of
-        the real one (a spectral
-        regulariser in the spirit of Durall et al., CVPR 2020). 0 trains on the adversarial
-        loss alone.
+        the real one (a spectral regulariser in the spirit of Durall et al., CVPR 2020); it is
+        part of ``train_loss``. 0 trains on the adversarial loss alone.
     sampling_strategy : "auto", float or dict, default="auto"
         Target class counts of :meth:`fit_resample` (imbalanced-learn's convention).
     sfreq : float, optional
