@@ -41,7 +41,14 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy
 
 from . import persistence
-from .validation import check_clean_target, check_sfreq, check_signals, is_mne_data, restore_rank
+from .validation import (
+    check_clean_target,
+    check_non_negative,
+    check_sfreq,
+    check_signals,
+    is_mne_data,
+    restore_rank,
+)
 
 _EPS = 1e-8
 
@@ -1034,9 +1041,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
         if lr_d is not None and not (isinstance(lr_d, (int, float, np.number))
                                      and not isinstance(lr_d, bool) and lr_d > 0):
             raise ValueError(f"lr_discriminator must be a positive number or None; got {lr_d!r}")
-        sw = self.spectral_weight
-        if not (isinstance(sw, (int, float, np.number)) and not isinstance(sw, bool) and sw >= 0):
-            raise ValueError(f"spectral_weight must be a number >= 0; got {sw!r}")
+        check_non_negative(self.spectral_weight, "spectral_weight")
         X3, rank = self._check_X(X, reset=reset)
         if reset:
             self.output_rank_ = rank

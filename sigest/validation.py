@@ -31,6 +31,17 @@ def check_sfreq(sfreq, name="sfreq"):
     return float(sfreq)
 
 
+def check_non_negative(value, name):
+    """Raise a ValueError unless ``value`` is a real number >= 0 (a loss weight, say).
+
+    Examples
+    --------
+    >>> check_non_negative(0.5, "weight")
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+
+
 def is_mne_data(X):
     """True for mne Epochs/Evoked/Raw objects (without importing mne)."""
     return type(X).__module__.startswith("mne.") and hasattr(X, "get_data") and hasattr(X, "info")

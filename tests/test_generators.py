@@ -207,5 +207,5 @@ def test_spectral_loss_is_zero_for_equal_batches_and_counts_each_class():
 @pytest.mark.parametrize("bad", [-1.0, "high", True])
 def test_bad_spectral_weight_is_named(bad):
     X, _ = _toy()
-    with pytest.raises(ValueError, match="spectral_weight must be a number >= 0"):
+    with pytest.raises(ValueError, match="spectral_weight must be a non-negative number"):
         GANGenerator(max_epochs=1, spectral_weight=bad).fit(X)

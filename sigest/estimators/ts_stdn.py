@@ -9,7 +9,7 @@ from sklearn.base import TransformerMixin
 
 from ..base import SignalClassifier, SignalDataset, SignalDenoiser
 from ..models.ts_stdn import TSSTDN
-from ..validation import check_clean_target, is_mne_data
+from ..validation import check_clean_target, check_non_negative, is_mne_data
 
 
 class _PairedDataset(SignalDataset):
@@ -149,9 +149,7 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
 
     def _prepare_fit(self, X, y, *, reset):
         for name in ("temporal_weight", "spectral_weight"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+            check_non_negative(getattr(self, name), name)
         X3, y_encoded = super()._prepare_fit(X, y, reset=reset)
         clean_arg = self.__dict__.get("_clean_arg")
         clean = None
