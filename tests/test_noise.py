@@ -340,6 +340,29 @@ def test_named_groups_and_fixed_channels():
     np.testing.assert_array_equal(noisy[:, [0, 2, 3]], X[:, [0, 2, 3]])
 
 
+def test_probability_leaves_a_share_of_epochs_clean():
+    X = np.random.default_rng(0).standard_normal((400, 4, 64))
+    groups = [[0, 1], [2], [3]]
+    noisy = NoiseInjector(channels=groups, n_groups=2, snr_db=-3.0, probability=0.3,
+                          random_state=0).fit_transform(X)
+    changed = np.any(noisy != X, axis=-1)
+    contaminated = changed.any(axis=1)
+    assert 0.22 < contaminated.mean() < 0.38  # 0.3 +- 3.5 binomial sd
+    np.testing.assert_array_equal(noisy[~contaminated], X[~contaminated])
+    assert set(changed[contaminated].sum(axis=1)) == {2, 3}  # 2 of the groups of 2, 1, 1
+    np.testing.assert_allclose(measured_snr(X, noisy)[changed], -3.0, atol=0.01)
+    assert np.array_equal(NoiseInjector(probability=0.0, random_state=0).fit_transform(X), X)
+    every = NoiseInjector(snr_db=0.0, random_state=0).fit_transform(X)
+    np.testing.assert_array_equal(  # probability 1 draws exactly as before the option existed
+        NoiseInjector(snr_db=0.0, probability=1.0, random_state=0).fit_transform(X), every)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "half", True, None])
+def test_bad_probability_is_named(bad):
+    with pytest.raises(ValueError, match=r"probability must be a number in \[0, 1\]"):
+        NoiseInjector(probability=bad).fit(np.ones((2, 16)))
+
+
 @pytest.mark.parametrize("channels, n_groups, match", [
     ([[0, 1], [9]], None, "channel 9"),
     ([[0], [1]], 3, "n_groups"),
