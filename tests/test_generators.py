@@ -127,6 +127,33 @@ def test_wavegan_any_length_and_phase_shuffle():
     assert torch.equal(shuffle(x), x)
 
 
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_post_filter_starts_as_the_identity_and_learns(cls):
+    X, y = _toy()
+    kwargs = dict(max_epochs=0, random_state=0, **SMALL[cls])
+    plain = cls(**kwargs).fit(X, y)
+    filtered = cls(module__post_filter=9, **kwargs).fit(X, y)
+    generator = filtered.module_.generator
+    generator.load_state_dict(plain.module_.generator.state_dict(), strict=False)
+    z, labels = torch.randn(4, 16), torch.tensor([0, 1, 0, 1])
+    plain.module_.eval(), filtered.module_.eval()
+    torch.testing.assert_close(generator(z, labels), plain.module_.generator(z, labels))
+    identity = torch.zeros(1, 1, 9)
+    identity[..., 4] = 1.0
+    torch.testing.assert_close(generator.post_filter.conv.weight.detach(), identity)
+    filtered.set_params(max_epochs=2).fit(X, y)
+    learned = filtered.module_.generator.post_filter.conv.weight.detach()
+    assert (learned - identity).abs().max() > 1e-4  # trained with the rest of the generator
+    assert filtered.sample(5, random_state=0).shape == (5, 64)
+
+
+@pytest.mark.parametrize("bad", [8, -1, 2.5, True])
+def test_bad_post_filter_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="post_filter must be 0 .no filter. or an odd"):
+        GANGenerator(max_epochs=0, module__post_filter=bad).fit(X)
+
+
 def test_short_real_fit_lowers_psd_distance(shared_data):
     from sigest.datasets import load_bonn
 

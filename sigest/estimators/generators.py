@@ -37,7 +37,9 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
     ----------
     module : type of torch.nn.Module, default=sigest.models.gan.DenseGAN
         Its parameters are reached as ``module__latent_dim``, ``module__hidden_g``,
-        ``module__hidden_d``, ``module__dropout`` and ``module__batch_norm``.
+        ``module__hidden_d``, ``module__dropout``, ``module__batch_norm`` and
+        ``module__post_filter`` (length of a learned FIR filter on the output; 0, the
+        default, for none).
     lr : float, default=2e-4
         Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
         ``optimizer__betas`` is given).
@@ -86,7 +88,8 @@ class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):
         Its parameters are reached as ``module__latent_dim``, ``module__model_size``,
         ``module__n_layers``, ``module__kernel_size``, ``module__stride``,
         ``module__upsample`` ("transpose" or "nearest"), ``module__phase_shuffle``,
-        ``module__batch_norm`` and ``module__dropout``.
+        ``module__batch_norm``, ``module__dropout`` and ``module__post_filter`` (length of
+        WaveGAN's learned post-processing filter; 0, the default, for none).
     lr : float, default=2e-4
     max_epochs : int, default=100
     batch_size : int, default=64

@@ -46,13 +46,40 @@ class LatentWithLabels(nn.Module):
         return torch.cat([z, self.embed(labels)], dim=1)
 
 
+class PostFilter(nn.Module):
+    """A learned FIR filter per channel on the generator's output (WaveGAN's post-processing
+    filter), started as the identity; ``length=0`` is no filter.
+
+    A long linear filter can remove a band the data do not have (e.g. above a recording's
+    low-pass) in one step, where the upsampling layers would have to learn to cancel it.
+    """
+
+    def __init__(self, n_channels, length=0):
+        super().__init__()
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0 or (
+                length and length % 2 == 0):
+            raise ValueError(f"post_filter must be 0 (no filter) or an odd filter length; got "
+                             f"{length!r}")
+        self.conv = None
+        if length:
+            self.conv = nn.Conv1d(n_channels, n_channels, length, padding=length // 2,
+                                  groups=n_channels, bias=False)
+            with torch.no_grad():
+                self.conv.weight.zero_()
+                self.conv.weight[:, 0, length // 2] = 1.0
+
+    def forward(self, x):
+        return x if self.conv is None else self.conv(x)
+
+
 class DenseGenerator(nn.Module):
     """Latent vector (+ label) -> dense layers -> ``(batch, n_channels, n_times)``."""
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
-                 hidden=(256, 512, 1024), batch_norm=True):
+                 hidden=(256, 512, 1024), batch_norm=True, post_filter=0):
         super().__init__()
         self.out_shape = (n_channels, n_times)
+        self.post_filter = PostFilter(n_channels, post_filter)
         self.condition = LatentWithLabels(n_classes, min(50, latent_dim))
         layers, width = [], latent_dim + self.condition.extra
         for size in hidden:
@@ -66,7 +93,7 @@ class DenseGenerator(nn.Module):
 
     def forward(self, z, labels=None):
         out = self.net(self.condition(z, labels))
-        return out.view(len(out), *self.out_shape)
+        return self.post_filter(out.view(len(out), *self.out_shape))
 
 
 class DenseDiscriminator(nn.Module):
@@ -109,14 +136,18 @@ class DenseGAN(nn.Module):
         Dropout in the discriminator.
     batch_norm : bool, default=True
         Batch normalisation in the generator.
+    post_filter : int, default=0
+        Length (odd) of a learned FIR filter per channel on the generator's output, started
+        as the identity (:class:`PostFilter`); 0 for none.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
-                 hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True):
+                 hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True,
+                 post_filter=0):
         super().__init__()
         self.latent_dim = latent_dim
         self.generator = DenseGenerator(n_channels, n_times, n_classes, latent_dim,
-                                        tuple(hidden_g), batch_norm)
+                                        tuple(hidden_g), batch_norm, post_filter)
         self.discriminator = DenseDiscriminator(n_channels, n_times, n_classes,
                                                 tuple(hidden_d), dropout)
 

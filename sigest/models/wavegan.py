@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .gan import LabelProjection, LatentWithLabels
+from .gan import LabelProjection, LatentWithLabels, PostFilter
 
 
 class PhaseShuffle(nn.Module):
@@ -48,7 +48,8 @@ class WaveGANGenerator(nn.Module):
     """Latent (+ label) -> dense -> ``n_layers`` upsampling convolutions -> cropped epoch."""
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
-                 n_layers=3, kernel_size=25, stride=4, upsample="transpose", batch_norm=True):
+                 n_layers=3, kernel_size=25, stride=4, upsample="transpose", batch_norm=True,
+                 post_filter=0):
         super().__init__()
         if upsample not in ("transpose", "nearest"):
             raise ValueError(f"upsample must be 'transpose' or 'nearest'; got {upsample!r}")
@@ -80,11 +81,12 @@ class WaveGANGenerator(nn.Module):
                 layers += [nn.ReLU()]
             width = out
         self.net = nn.Sequential(*layers)
+        self.post_filter = PostFilter(n_channels, post_filter)
 
     def forward(self, z, labels=None):
         h = self.dense(self.condition(z, labels)).view(len(z), self.first_width,
                                                        self.base_length)
-        return self.net(h)[..., : self.n_times]
+        return self.post_filter(self.net(h)[..., : self.n_times])
 
 
 class _Crop(nn.Module):
@@ -151,15 +153,19 @@ class WaveGAN(nn.Module):
         Batch normalisation in the generator (the seed's choice; WaveGAN has none).
     dropout : float, default=0.0
         Dropout in the discriminator.
+    post_filter : int, default=0
+        Length (odd) of WaveGAN's learned post-processing filter on the generator's output,
+        started as the identity; 0 for none (WaveGAN's paper tries 512 taps for audio).
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", phase_shuffle=2,
-                 batch_norm=True, dropout=0.0):
+                 batch_norm=True, dropout=0.0, post_filter=0):
         super().__init__()
         self.latent_dim = latent_dim
         self.generator = WaveGANGenerator(n_channels, n_times, n_classes, latent_dim, model_size,
-                                          n_layers, kernel_size, stride, upsample, batch_norm)
+                                          n_layers, kernel_size, stride, upsample, batch_norm,
+                                          post_filter)
         self.discriminator = WaveGANDiscriminator(n_channels, n_times, n_classes, model_size,
                                                   n_layers, kernel_size, stride, phase_shuffle,
                                                   dropout)
