@@ -93,6 +93,15 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan-wgan-gp-spectral": ("gan", GANGenerator,
                              {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0}),
     "wavegan-wgan-gp-spectral": ("wavegan", WaveGANGenerator, {**WGAN, "spectral_weight": 1.0}),
+    # ten times the spectral weight: the loss averages ~90 bins, so the few bins still wrong
+    # (near Nyquist, 50-80 Hz in seizures) weigh little at weight 1
+    "gan-wgan-gp-spectral10": ("gan", GANGenerator,
+                               {**WGAN, "module__dropout": 0.0, "spectral_weight": 10.0}),
+    # WaveGAN's learned post-processing filter (31 taps here) on the output: one linear step
+    # can remove the flat noise floor above Bonn's 40-Hz low-pass that gives epochs away
+    "gan-wgan-gp-spectral-postfilter": ("gan", GANGenerator,
+                                        {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
+                                         "module__post_filter": 31}),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
 

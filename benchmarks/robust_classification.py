@@ -4,7 +4,8 @@ Two tasks, each scored on clean test epochs and on test epochs contaminated with
 (muscle) noise at -8, -4 and 0 dB, drawn from the *test* part of the noise record (the last
 20 % of it; training augmentation draws from the first 80 %). Every model is trained once on
 clean epochs and once with noise augmentation (new noisy copies per batch; the feature
-baseline gets noisy copies of its training set).
+baseline gets noisy copies of its training set). ``--augmentations nstdb-ma-half`` adds a third
+training: each epoch of a batch contaminated with probability 1/2, the rest left clean.
 
 - ``sleep``: Sleep-EDF-20 Fpz-Cz (``sleep-edf-5s``: 5 s of every 30-s epoch, 100 Hz), subject-wise
   folds (``sigest.model_selection.SubjectKFold``, one validation subject drawn from each
@@ -41,6 +42,7 @@ from _common import RESULTS, Results, data_dir, markdown_table  # noqa: E402
 NAME = "robust_classification"
 SNRS = (-8.0, -4.0, 0.0)
 TRAIN_SNR = (-10.0, 5.0)
+AUGMENTATIONS = {"none": 0.0, "nstdb-ma": 1.0, "nstdb-ma-half": 0.5}  # -> share contaminated
 SLEEP_SFREQ = 100.0
 MOTOR_SFREQ = 80.0  # eegmmidb's 160 Hz decimated by 2
 FREQCUT_SMALL = {"module__dim": 64, "module__depth": 3, "module__heads": 4,
@@ -94,6 +96,10 @@ def parse_args(argv=None):
     parser.add_argument("--merge", action="store_true",
                         help="merge the task files into robust_classification[_quick] + figure")
     parser.add_argument("--models", nargs="*", default=None, help="subset of model names")
+    parser.add_argument("--augmentations", nargs="+", choices=tuple(AUGMENTATIONS),
+                        default=("none", "nstdb-ma"),
+                        help="training conditions (other than the default pair, the results "
+                             "file name ends in their names)")
     parser.add_argument("--denoiser", default="fcnn",
                         help="registered denoiser of the sleep pipeline (default fcnn)")
     parser.add_argument("--data", type=Path, default=None, help="data folder ($SIGEST_DATA)")
@@ -105,11 +111,15 @@ def parse_args(argv=None):
 
 
 # ------------------------------------------------------------------------------- shared
-def train_noise(sfreq, **channel_kwargs):
+def train_noise(sfreq, augmentation="nstdb-ma", **channel_kwargs):
+    """The training noise of an augmentation condition; None for ``"none"``."""
     from sigest.noise import NoiseInjector
 
+    if augmentation == "none":
+        return None
     return NoiseInjector("nstdb-ma", snr_db=TRAIN_SNR, sfreq=sfreq, split="train",
-                         data_path=data_dir(), **channel_kwargs)
+                         data_path=data_dir(), probability=AUGMENTATIONS[augmentation],
+                         **channel_kwargs)
 
 
 def test_sets(X, sfreq, seed, **channel_kwargs):
@@ -234,9 +244,12 @@ def run_sleep(args, results, budget, names):
         sets = test_sets(Xf[test], SLEEP_SFREQ, seed=fold + 1)
         print(f"sleep fold {fold}: test subjects {sorted(set(groups[test].tolist()))}",
               flush=True)
-        for augmentation in ("none", "nstdb-ma"):
-            noise = None if augmentation == "none" else train_noise(SLEEP_SFREQ)
-            for name, est in sleep_models(names, budget, (Xf[valid], y[valid]), seed, noise,
+        for augmentation in args.augmentations:
+            noise = train_noise(SLEEP_SFREQ, augmentation)
+            # the pipeline's denoiser has one training of its own: run it once
+            models = names if augmentation == "nstdb-ma" else [n for n in names
+                                                               if n != "pipeline"]
+            for name, est in sleep_models(models, budget, (Xf[valid], y[valid]), seed, noise,
                                           args.denoiser):
                 start = time.perf_counter()
                 if est is None:
@@ -359,9 +372,8 @@ def run_motor(args, results, budget, names):
     for fold, split, train, test in motor_folds(runs, budget, args.motor_folds):
         sets = test_sets(X[test], MOTOR_SFREQ, seed=fold + 1, **channel_kwargs)
         print(f"motor fold {fold}: {split} ({len(train)} train, {len(test)} test)", flush=True)
-        for augmentation in ("none", "nstdb-ma"):
-            noise = None if augmentation == "none" else train_noise(MOTOR_SFREQ,
-                                                                    **channel_kwargs)
+        for augmentation in args.augmentations:
+            noise = train_noise(MOTOR_SFREQ, augmentation, **channel_kwargs)
             for name, est in motor_models(names, budget, seed, noise):
                 start = time.perf_counter()
                 Xtr, ytr = X[train], y[train]
@@ -620,6 +632,8 @@ def main(argv=None):
                  if args.models is None or m in args.models]
         folds = args.sleep_folds if task == "sleep" else args.motor_folds
         part = "_" + "-".join(map(str, folds)) if folds else ""
+        if tuple(args.augmentations) != ("none", "nstdb-ma"):
+            part += "_" + "-".join(args.augmentations)
         results = Results(f"{task_stem(task, args.budget)}{part}", data=DATA_MD,
                           protocol=PROTOCOL, quick=args.quick)
         runner = run_sleep if task == "sleep" else run_motor
