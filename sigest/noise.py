@@ -637,9 +637,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         Seeds :meth:`transform`; estimators pass their own generator to :meth:`inject`.
     probability : float, default=1.0
         Chance that an epoch is contaminated, drawn independently per epoch; the others pass
-        through clean. Below 1, training sees clean and noisy epochs, so a classifier trained
-        with noise keeps its accuracy on clean data (trained on noisy epochs only, it never
-        sees one).
+        through clean. Below 1, an estimator trained with noise sees clean epochs as well
+        (with 1 it never sees one, and a classifier can lose accuracy on clean data).
 
     Attributes
     ----------
