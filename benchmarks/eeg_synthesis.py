@@ -102,6 +102,8 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan-wgan-gp-spectral-postfilter": ("gan", GANGenerator,
                                         {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
                                          "module__post_filter": 31}),
+    "wavegan-wgan-gp-postfilter": ("wavegan", WaveGANGenerator,
+                                   {**WGAN, "module__post_filter": 31}),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
 
