@@ -71,6 +71,10 @@ LARGE = dict(MEDIUM, max_epochs=40, patience=4)
 # large's rule with the cap lifted: the LSTM (and FCNN on some seeds) ran all 40 epochs of large
 # (1,000 RMSprop steps, a few seconds each), so only early stopping ends their training here
 XL = dict(LARGE, max_epochs=400)
+# xl's rule with 10x the pairs (each clean epoch re-paired with ~13 noise draws; EEGdenoiseNet
+# re-pairs 10 times): under xl, FCNN and the LSTM still stop after ~1,000-1,500 RMSprop steps,
+# since 4 epochs of patience over 1,000 pairs is only 100 steps
+XL_10K = dict(XL, n_pairs=10000)
 QUICK = dict(seeds=(0,), n_pairs=60, max_epochs=2, patience=1, lr=1e-4, extra_seeds=(),
              emg_test_per_source=4, extra_models=())
 
@@ -98,6 +102,8 @@ seeds over two processes with --models and --part.
 --budget xl: large with at most 400 epochs (10,000 RMSprop steps, about 1/3 of EEGdenoiseNet's),
 into eeg_denoising_xl.json; for the networks that reached large's cap (FCNN, LSTM: a few minutes
 per fit); a network that stopped early under large trains the same epochs here.
+--budget xl-10k: xl with 10,000 training pairs, into eeg_denoising_xl-10k.json; FCNN and the
+LSTM take 1-5 min per fit, the CNNs about 10x their large-budget time, BG-Attention about 2 h.
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """
@@ -526,6 +532,8 @@ BUDGET_NOTES = {
              "(patience 4), EEGdenoiseNet's lr 5e-5: about 1/34 of its ~34,000 steps",
     "xl": "1000 training pairs, <= 400 epochs (<= 10,000 RMSprop steps) with early stopping "
           "(patience 4), EEGdenoiseNet's lr 5e-5: up to about 1/3 of its ~34,000 steps",
+    "xl-10k": "10,000 training pairs, <= 400 epochs with early stopping (patience 4), "
+              "EEGdenoiseNet's lr 5e-5",
 }
 
 
@@ -690,10 +698,10 @@ def main(argv=None):
                              "over TUNE_GRIDS (default: cheap), refitted, tested")
     parser.add_argument("--tune-jobs", type=int, default=None,
                         help="GridSearchCV n_jobs for --tune (one torch thread per job)")
-    parser.add_argument("--budget", choices=("small", "medium", "large", "xl"),
+    parser.add_argument("--budget", choices=("small", "medium", "large", "xl", "xl-10k"),
                         default="small",
                         help="training budget: small (default; eeg_denoising.json), medium, "
-                             "large or xl (eeg_denoising_<budget>.json); see below")
+                             "large, xl or xl-10k (eeg_denoising_<budget>.json); see below")
     parser.add_argument("--part", help="write <results>_part-PART.json (for --merge)")
     parser.add_argument("--merge", action="store_true",
                         help="merge eeg_denoising.json with the part files")
@@ -708,7 +716,7 @@ def main(argv=None):
         return merge_parts(args)
     if args.protocol == "paper":
         return run_paper_protocol(args)
-    budgets = {"small": FULL, "medium": MEDIUM, "large": LARGE, "xl": XL}
+    budgets = {"small": FULL, "medium": MEDIUM, "large": LARGE, "xl": XL, "xl-10k": XL_10K}
     return run_benchmark(args, QUICK if args.quick else budgets[args.budget])
 
 
