@@ -43,6 +43,7 @@ NAME = "robust_classification"
 SNRS = (-8.0, -4.0, 0.0)
 TRAIN_SNR = (-10.0, 5.0)
 AUGMENTATIONS = {"none": 0.0, "nstdb-ma": 1.0, "nstdb-ma-half": 0.5}  # -> share contaminated
+DEFAULT_AUGMENTATIONS = ("none", "nstdb-ma")
 SLEEP_SFREQ = 100.0
 MOTOR_SFREQ = 80.0  # eegmmidb's 160 Hz decimated by 2
 FREQCUT_SMALL = {"module__dim": 64, "module__depth": 3, "module__heads": 4,
@@ -97,7 +98,7 @@ def parse_args(argv=None):
                         help="merge the task files into robust_classification[_quick] + figure")
     parser.add_argument("--models", nargs="*", default=None, help="subset of model names")
     parser.add_argument("--augmentations", nargs="+", choices=tuple(AUGMENTATIONS),
-                        default=("none", "nstdb-ma"),
+                        default=DEFAULT_AUGMENTATIONS,
                         help="training conditions (other than the default pair, the results "
                              "file name ends in their names)")
     parser.add_argument("--denoiser", default="fcnn",
@@ -187,7 +188,7 @@ def sleep_models(names, budget, valid, seed, noise, denoiser):
         elif name == "braindecode-sleepstagerchambon2018":
             yield name, sigest.get_estimator(name, max_epochs=epochs["chambon"], batch_size=64,
                                              lr=1e-3, sfreq=SLEEP_SFREQ, **common)
-        elif name == "pipeline" and noise is not None:
+        elif name == "pipeline":
             yield f"{denoiser}+braindecode-sleepstagerchambon2018", None
 
 
@@ -246,7 +247,7 @@ def run_sleep(args, results, budget, names):
               flush=True)
         for augmentation in args.augmentations:
             noise = train_noise(SLEEP_SFREQ, augmentation)
-            # the pipeline's denoiser has one training of its own: run it once
+            # the pipeline trains its denoiser on the standard training noise: once, here
             models = names if augmentation == "nstdb-ma" else [n for n in names
                                                                if n != "pipeline"]
             for name, est in sleep_models(models, budget, (Xf[valid], y[valid]), seed, noise,
@@ -632,7 +633,7 @@ def main(argv=None):
                  if args.models is None or m in args.models]
         folds = args.sleep_folds if task == "sleep" else args.motor_folds
         part = "_" + "-".join(map(str, folds)) if folds else ""
-        if tuple(args.augmentations) != ("none", "nstdb-ma"):
+        if tuple(args.augmentations) != DEFAULT_AUGMENTATIONS:
             part += "_" + "-".join(args.augmentations)
         results = Results(f"{task_stem(task, args.budget)}{part}", data=DATA_MD,
                           protocol=PROTOCOL, quick=args.quick)
