@@ -104,6 +104,12 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
                                          "module__post_filter": 31}),
     "wavegan-wgan-gp-postfilter": ("wavegan", WaveGANGenerator,
                                    {**WGAN, "module__post_filter": 31}),
+    # with the mean spectrum matched, C2ST still separates on how each epoch's spectrum varies,
+    # which a loss on batch statistics cannot see: a critic branch that reads each epoch's log
+    # power spectrum can
+    "gan-wgan-gp-spectral-critic": ("gan", GANGenerator,
+                                    {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
+                                     "module__post_filter": 31, "module__spectral_critic": True}),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
 

@@ -14,6 +14,7 @@ from sigest.generative_metrics import (
     sliced_wasserstein_distance,
     tstr_trtr,
 )
+from sigest.models.gan import LogSpectrum
 from sigest.models.wavegan import WaveGAN
 
 SMALL = {
@@ -152,6 +153,36 @@ def test_bad_post_filter_is_named(bad):
     X, _ = _toy()
     with pytest.raises(ValueError, match="post_filter must be 0 .no filter. or an odd"):
         GANGenerator(max_epochs=0, module__post_filter=bad).fit(X)
+
+
+def test_log_spectrum_is_the_hann_windowed_log_periodogram():
+    from scipy.signal import get_window
+
+    x = np.random.default_rng(0).standard_normal((3, 2, 50)).astype(np.float32)
+    expected = np.log(np.abs(np.fft.rfft(x * get_window("hann", 50))) ** 2 + 1e-6)
+    out = LogSpectrum(50)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out, expected.reshape(3, -1), rtol=1e-4, atol=1e-4)
+
+
+def test_spectral_critic_trains_under_the_gradient_penalty():
+    X, y = _toy()
+    gen = GANGenerator(max_epochs=0, loss="wgan-gp", module__spectral_critic=True,
+                       random_state=0, **SMALL[GANGenerator]).fit(X, y)
+    branch = gen.module_.discriminator.spectrum
+    before = [p.detach().clone() for p in branch.parameters()]
+    gen.set_params(max_epochs=2).partial_fit(X, y)
+    assert gen.module_.discriminator.spectrum is branch
+    losses = gen.history[:, "train_loss_d"]
+    assert np.all(np.isfinite(losses))
+    assert any((p - b).abs().max() > 1e-5 for p, b in zip(branch.parameters(), before))
+    assert gen.sample(4, y="seizure", random_state=0).shape == (4, 64)
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_bad_spectral_critic_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="spectral_critic must be True or False; got"):
+        GANGenerator(max_epochs=0, module__spectral_critic=bad).fit(X)
 
 
 def test_short_real_fit_lowers_psd_distance(shared_data):

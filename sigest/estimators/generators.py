@@ -37,9 +37,10 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
     ----------
     module : type of torch.nn.Module, default=sigest.models.gan.DenseGAN
         Its parameters are reached as ``module__latent_dim``, ``module__hidden_g``,
-        ``module__hidden_d``, ``module__dropout``, ``module__batch_norm`` and
+        ``module__hidden_d``, ``module__dropout``, ``module__batch_norm``,
         ``module__post_filter`` (length of a learned FIR filter on the output; 0, the
-        default, for none).
+        default, for none) and ``module__spectral_critic`` (True: the discriminator also reads
+        each epoch's log power spectrum).
     lr : float, default=2e-4
         Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
         ``optimizer__betas`` is given).

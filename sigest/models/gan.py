@@ -7,6 +7,7 @@ generator's hidden layers are batch-normalised, and the discriminator has no bat
 normalisation, so the same network also serves as a WGAN-GP critic.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -96,23 +97,54 @@ class DenseGenerator(nn.Module):
         return self.post_filter(out.view(len(out), *self.out_shape))
 
 
-class DenseDiscriminator(nn.Module):
-    """``(batch, n_channels, n_times)`` (+ label) -> dense layers -> one score per epoch."""
+class LogSpectrum(nn.Module):
+    """``(batch, n_channels, n_times)`` -> flattened log power spectrum of each epoch
+    (Hann window), so a critic judges each epoch's spectrum, not only its waveform."""
 
-    def __init__(self, n_channels, n_times, n_classes=0, hidden=(512, 256), dropout=0.3):
+    def __init__(self, n_times):
         super().__init__()
-        layers, width = [], n_channels * n_times
-        for size in hidden:
-            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
-            if dropout:
-                layers += [nn.Dropout(dropout)]
-            width = size
-        self.features = nn.Sequential(*layers)
+        self.register_buffer("window", torch.hann_window(n_times), persistent=False)
+
+    def forward(self, x):
+        return torch.log(torch.fft.rfft(x * self.window).abs() ** 2 + 1e-6).flatten(1)
+
+
+def _dense_stack(width, hidden, dropout):
+    layers = []
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+        if dropout:
+            layers += [nn.Dropout(dropout)]
+        width = size
+    return nn.Sequential(*layers), width
+
+
+class DenseDiscriminator(nn.Module):
+    """``(batch, n_channels, n_times)`` (+ label) -> dense layers -> one score per epoch.
+
+    With ``spectral=True`` a second dense branch of the same widths reads each epoch's log power
+    spectrum (:class:`LogSpectrum`); the two feature vectors are concatenated before the score.
+    """
+
+    def __init__(self, n_channels, n_times, n_classes=0, hidden=(512, 256), dropout=0.3,
+                 spectral=False):
+        super().__init__()
+        if not isinstance(spectral, (bool, np.bool_)):
+            raise ValueError(f"spectral_critic must be True or False; got {spectral!r}")
+        self.features, width = _dense_stack(n_channels * n_times, hidden, dropout)
+        self.spectrum = None
+        if spectral:
+            n_bins = n_channels * (n_times // 2 + 1)
+            branch, extra = _dense_stack(n_bins, hidden, dropout)
+            self.spectrum = nn.Sequential(LogSpectrum(n_times), branch)
+            width += extra
         self.head = nn.Linear(width, 1)
         self.projection = LabelProjection(n_classes, width)
 
     def forward(self, x, labels=None):
         h = self.features(x.flatten(1))
+        if self.spectrum is not None:
+            h = torch.cat([h, self.spectrum(x)], dim=1)
         return self.head(h) + self.projection(h, labels)
 
 
@@ -139,17 +171,21 @@ class DenseGAN(nn.Module):
     post_filter : int, default=0
         Length (odd) of a learned FIR filter per channel on the generator's output, started
         as the identity (:class:`PostFilter`); 0 for none.
+    spectral_critic : bool, default=False
+        Give the discriminator a second branch that reads each epoch's log power spectrum
+        (:class:`LogSpectrum`), so it can reject epochs whose spectrum is off even when their
+        waveform statistics match.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
                  hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True,
-                 post_filter=0):
+                 post_filter=0, spectral_critic=False):
         super().__init__()
         self.latent_dim = latent_dim
         self.generator = DenseGenerator(n_channels, n_times, n_classes, latent_dim,
                                         tuple(hidden_g), batch_norm, post_filter)
         self.discriminator = DenseDiscriminator(n_channels, n_times, n_classes,
-                                                tuple(hidden_d), dropout)
+                                                tuple(hidden_d), dropout, spectral_critic)
 
     def forward(self, z, labels=None):
         return self.generator(z, labels)
