@@ -110,6 +110,9 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan-wgan-gp-spectral-critic": ("gan", GANGenerator,
                                     {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
                                      "module__post_filter": 31, "module__spectral_critic": True}),
+    "wavegan-wgan-gp-spectral-critic": ("wavegan", WaveGANGenerator,
+                                        {**WGAN, "spectral_weight": 1.0, "module__post_filter": 31,
+                                         "module__spectral_critic": True}),
 }
 USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
 

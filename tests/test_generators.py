@@ -164,10 +164,11 @@ def test_log_spectrum_is_the_hann_windowed_log_periodogram():
     np.testing.assert_allclose(out, expected.reshape(3, -1), rtol=1e-4, atol=1e-4)
 
 
-def test_spectral_critic_trains_under_the_gradient_penalty():
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_spectral_critic_trains_under_the_gradient_penalty(cls):
     X, y = _toy()
-    gen = GANGenerator(max_epochs=0, loss="wgan-gp", module__spectral_critic=True,
-                       random_state=0, **SMALL[GANGenerator]).fit(X, y)
+    gen = cls(max_epochs=0, loss="wgan-gp", module__spectral_critic=True, random_state=0,
+              **SMALL[cls]).fit(X, y)
     branch = gen.module_.discriminator.spectrum
     before = [p.detach().clone() for p in branch.parameters()]
     gen.set_params(max_epochs=2).partial_fit(X, y)
@@ -178,11 +179,12 @@ def test_spectral_critic_trains_under_the_gradient_penalty():
     assert gen.sample(4, y="seizure", random_state=0).shape == (4, 64)
 
 
+@pytest.mark.parametrize("cls", GENERATORS)
 @pytest.mark.parametrize("bad", ["yes", 1, None])
-def test_bad_spectral_critic_is_named(bad):
+def test_bad_spectral_critic_is_named(cls, bad):
     X, _ = _toy()
     with pytest.raises(ValueError, match="spectral_critic must be True or False; got"):
-        GANGenerator(max_epochs=0, module__spectral_critic=bad).fit(X)
+        cls(max_epochs=0, module__spectral_critic=bad).fit(X)
 
 
 def test_short_real_fit_lowers_psd_distance(shared_data):

@@ -89,8 +89,10 @@ class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):
         Its parameters are reached as ``module__latent_dim``, ``module__model_size``,
         ``module__n_layers``, ``module__kernel_size``, ``module__stride``,
         ``module__upsample`` ("transpose" or "nearest"), ``module__phase_shuffle``,
-        ``module__batch_norm``, ``module__dropout`` and ``module__post_filter`` (length of
-        WaveGAN's learned post-processing filter; 0, the default, for none).
+        ``module__batch_norm``, ``module__dropout``, ``module__post_filter`` (length of
+        WaveGAN's learned post-processing filter; 0, the default, for none) and
+        ``module__spectral_critic`` (True: the discriminator also reads each epoch's log power
+        spectrum).
     lr : float, default=2e-4
     max_epochs : int, default=100
     batch_size : int, default=64

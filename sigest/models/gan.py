@@ -119,32 +119,38 @@ def _dense_stack(width, hidden, dropout):
     return nn.Sequential(*layers), width
 
 
-class DenseDiscriminator(nn.Module):
-    """``(batch, n_channels, n_times)`` (+ label) -> dense layers -> one score per epoch.
+class SpectrumBranch(nn.Module):
+    """A critic's second branch: each epoch's log power spectrum (:class:`LogSpectrum`) through
+    dense layers, its features appended to the critic's own; off (``width == 0``, an identity)
+    unless ``enabled``."""
 
-    With ``spectral=True`` a second dense branch of the same widths reads each epoch's log power
-    spectrum (:class:`LogSpectrum`); the two feature vectors are concatenated before the score.
-    """
+    def __init__(self, n_channels, n_times, hidden=(512, 256), dropout=0.0, enabled=False):
+        super().__init__()
+        if not isinstance(enabled, (bool, np.bool_)):
+            raise ValueError(f"spectral_critic must be True or False; got {enabled!r}")
+        self.net, self.width = None, 0
+        if enabled:
+            stack, self.width = _dense_stack(n_channels * (n_times // 2 + 1), hidden, dropout)
+            self.net = nn.Sequential(LogSpectrum(n_times), stack)
+
+    def forward(self, x, h):
+        return h if self.net is None else torch.cat([h, self.net(x)], dim=1)
+
+
+class DenseDiscriminator(nn.Module):
+    """``(batch, n_channels, n_times)`` (+ label) -> dense layers -> one score per epoch; with
+    ``spectral=True`` a :class:`SpectrumBranch` of the same widths reads each epoch's spectrum."""
 
     def __init__(self, n_channels, n_times, n_classes=0, hidden=(512, 256), dropout=0.3,
                  spectral=False):
         super().__init__()
-        if not isinstance(spectral, (bool, np.bool_)):
-            raise ValueError(f"spectral_critic must be True or False; got {spectral!r}")
         self.features, width = _dense_stack(n_channels * n_times, hidden, dropout)
-        self.spectrum = None
-        if spectral:
-            n_bins = n_channels * (n_times // 2 + 1)
-            branch, extra = _dense_stack(n_bins, hidden, dropout)
-            self.spectrum = nn.Sequential(LogSpectrum(n_times), branch)
-            width += extra
-        self.head = nn.Linear(width, 1)
-        self.projection = LabelProjection(n_classes, width)
+        self.spectrum = SpectrumBranch(n_channels, n_times, hidden, dropout, spectral)
+        self.head = nn.Linear(width + self.spectrum.width, 1)
+        self.projection = LabelProjection(n_classes, width + self.spectrum.width)
 
     def forward(self, x, labels=None):
-        h = self.features(x.flatten(1))
-        if self.spectrum is not None:
-            h = torch.cat([h, self.spectrum(x)], dim=1)
+        h = self.spectrum(x, self.features(x.flatten(1)))
         return self.head(h) + self.projection(h, labels)
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .gan import LabelProjection, LatentWithLabels, PostFilter
+from .gan import LabelProjection, LatentWithLabels, PostFilter, SpectrumBranch
 
 
 class PhaseShuffle(nn.Module):
@@ -99,10 +99,12 @@ class _Crop(nn.Module):
 
 
 class WaveGANDiscriminator(nn.Module):
-    """Strided 1-D convolutions with LeakyReLU and phase shuffle, then a dense score."""
+    """Strided 1-D convolutions with LeakyReLU and phase shuffle, then a dense score; with
+    ``spectral=True`` a :class:`~sigest.models.gan.SpectrumBranch` also reads each epoch's
+    spectrum."""
 
     def __init__(self, n_channels, n_times, n_classes=0, model_size=16, n_layers=3,
-                 kernel_size=25, stride=4, phase_shuffle=2, dropout=0.0):
+                 kernel_size=25, stride=4, phase_shuffle=2, dropout=0.0, spectral=False):
         super().__init__()
         layers, width, length = [], n_channels, n_times
         for i, out in enumerate(reversed(_channels(model_size, n_layers))):
@@ -115,12 +117,13 @@ class WaveGANDiscriminator(nn.Module):
             length = (length + 2 * (kernel_size // 2) - kernel_size) // stride + 1
             width = out
         self.features = nn.Sequential(*layers)
-        self.n_features = width * length
+        self.spectrum = SpectrumBranch(n_channels, n_times, dropout=dropout, enabled=spectral)
+        self.n_features = width * length + self.spectrum.width
         self.head = nn.Linear(self.n_features, 1)
         self.projection = LabelProjection(n_classes, self.n_features)
 
     def forward(self, x, labels=None):
-        h = self.features(x).flatten(1)
+        h = self.spectrum(x, self.features(x).flatten(1))
         return self.head(h) + self.projection(h, labels)
 
 
@@ -156,11 +159,14 @@ class WaveGAN(nn.Module):
     post_filter : int, default=0
         Length (odd) of WaveGAN's learned post-processing filter on the generator's output,
         started as the identity; 0 for none (WaveGAN's paper tries 512 taps for audio).
+    spectral_critic : bool, default=False
+        Give the discriminator a dense branch that reads each epoch's log power spectrum
+        (:class:`~sigest.models.gan.SpectrumBranch`).
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", phase_shuffle=2,
-                 batch_norm=True, dropout=0.0, post_filter=0):
+                 batch_norm=True, dropout=0.0, post_filter=0, spectral_critic=False):
         super().__init__()
         self.latent_dim = latent_dim
         self.generator = WaveGANGenerator(n_channels, n_times, n_classes, latent_dim, model_size,
@@ -168,7 +174,7 @@ class WaveGAN(nn.Module):
                                           post_filter)
         self.discriminator = WaveGANDiscriminator(n_channels, n_times, n_classes, model_size,
                                                   n_layers, kernel_size, stride, phase_shuffle,
-                                                  dropout)
+                                                  dropout, spectral_critic)
 
     def forward(self, z, labels=None):
         return self.generator(z, labels)
