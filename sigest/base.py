@@ -971,6 +971,12 @@ class SignalGenerator(_SignalNet, NeuralNet):
         (per channel and frequency, per class when conditional), of the synthetic batch and of
         the real one (a spectral regulariser in the spirit of Durall et al., CVPR 2020); it is
         part of ``train_loss``. 0 trains on the adversarial loss alone.
+    spectral_bands : int, default=0
+        With ``spectral_weight > 0``, also match the mean and the covariance of each epoch's log
+        power in up to this many log-spaced frequency bands (fewer when the lowest would be
+        narrower than a bin; per channel, per class when conditional). They capture how each
+        epoch's spectrum varies from epoch to epoch, which the per-frequency terms, dominated
+        by the periodogram's own noise, barely constrain. 0 for none.
     sampling_strategy : "auto", float or dict, default="auto"
         Target class counts of :meth:`fit_resample` (imbalanced-learn's convention).
     sfreq : float, optional
@@ -996,7 +1002,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
                  optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64,
                  train_split=None, callbacks=None, loss="gan", n_critic=1, gp_weight=10.0,
                  sampling_strategy="auto", sfreq=None, random_state=None, verbose=0, device="cpu",
-                 warm_start=False, lr_discriminator=None, spectral_weight=0.0, **kwargs):
+                 warm_start=False, lr_discriminator=None, spectral_weight=0.0, spectral_bands=0,
+                 **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          callbacks=callbacks, verbose=verbose, device=device,
@@ -1006,6 +1013,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
         self.lr_discriminator = lr_discriminator
         self.gp_weight = gp_weight
         self.spectral_weight = spectral_weight
+        self.spectral_bands = spectral_bands
         self.sampling_strategy = sampling_strategy
         self.sfreq = sfreq
         self.random_state = random_state
@@ -1042,6 +1050,10 @@ class SignalGenerator(_SignalNet, NeuralNet):
                                      and not isinstance(lr_d, bool) and lr_d > 0):
             raise ValueError(f"lr_discriminator must be a positive number or None; got {lr_d!r}")
         check_non_negative(self.spectral_weight, "spectral_weight")
+        if isinstance(self.spectral_bands, bool) or not (
+                isinstance(self.spectral_bands, (int, np.integer)) and self.spectral_bands >= 0):
+            raise ValueError(f"spectral_bands must be a non-negative integer; got "
+                             f"{self.spectral_bands!r}")
         X3, rank = self._check_X(X, reset=reset)
         if reset:
             self.output_rank_ = rank
@@ -1098,7 +1110,18 @@ class SignalGenerator(_SignalNet, NeuralNet):
             loss = loss + ((r.mean(0).log() - f.mean(0).log()) ** 2).mean()
             if len(r) > 1:
                 loss = loss + ((r.log().std(0) - f.log().std(0)) ** 2).mean()
+                if self.spectral_bands:
+                    br, bf = self._band_log_power(r), self._band_log_power(f)
+                    loss = loss + ((br.mean(0) - bf.mean(0)) ** 2).mean() + (
+                        (torch.cov(br.T) - torch.cov(bf.T)) ** 2).mean()
         return loss / len(groups)
+
+    def _band_log_power(self, power):
+        """``(batch, channels, bins)`` -> ``(batch, channels * bands)`` log band powers."""
+        n_bins = power.shape[-1]
+        edges = np.unique(np.geomspace(1, n_bins, self.spectral_bands + 1).astype(int))
+        bands = [power[..., a:b].mean(-1) for a, b in zip(edges[:-1], edges[1:])]
+        return torch.stack(bands, dim=-1).log().flatten(1)
 
     def _latent(self, n, generator=None):
         return torch.randn(n, self.module_.latent_dim, generator=generator, device=self.device)

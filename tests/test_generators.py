@@ -264,6 +264,31 @@ def test_spectral_loss_is_zero_for_equal_batches_and_counts_each_class():
     assert gen._spectral_loss(real, shifted, None).item() > 0
 
 
+def test_spectral_bands_see_how_each_epochs_level_varies():
+    rng = torch.Generator().manual_seed(0)
+    noise = torch.randn(64, 1, 128, generator=rng)
+    levels = torch.exp(torch.randn(64, 1, 1, generator=rng))  # each epoch its own loudness
+    real = noise * levels
+    # the same noise at one loudness whose mean power matches: the per-frequency terms barely
+    # see the difference, the band covariance does
+    flat = noise * levels.pow(2).mean().sqrt()
+    plain, banded = GANGenerator(spectral_weight=1.0), GANGenerator(spectral_weight=1.0,
+                                                                    spectral_bands=8)
+    assert banded._spectral_loss(real, real, None).item() == 0.0
+    extra = banded._spectral_loss(real, flat, None) - plain._spectral_loss(real, flat, None)
+    assert extra.item() > 5 * plain._spectral_loss(real, flat, None).item()
+    bands = banded._band_log_power(torch.ones(3, 2, 65))
+    assert bands.shape[0] == 3 and bands.shape[1] % 2 == 0 and bands.shape[1] <= 16
+    assert torch.all(bands == 0)  # log of unit power in every band
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True])
+def test_bad_spectral_bands_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="spectral_bands must be a non-negative integer; got"):
+        GANGenerator(max_epochs=1, spectral_bands=bad).fit(X)
+
+
 @pytest.mark.parametrize("bad", [-1.0, "high", True])
 def test_bad_spectral_weight_is_named(bad):
     X, _ = _toy()
