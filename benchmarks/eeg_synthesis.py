@@ -110,8 +110,9 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan-wgan-gp-spectral-critic": ("gan", GANGenerator,
                                     {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
                                      "module__post_filter": 31, "module__spectral_critic": True}),
-    # per-epoch spectra of the synthetic chunks vary too little (log Welch power's spread across
-    # epochs 0.53-0.57 against 0.61-0.82 real): match the covariance of 8 log band powers
+    # per-epoch spectra of the synthetic chunks vary too little (an exploratory check: log Welch
+    # power's spread across epochs 0.53-0.57 against 0.61-0.82 real): match the covariance of
+    # 8 log band powers
     "gan-wgan-gp-spectral-bands": ("gan", GANGenerator,
                                    {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
                                     "spectral_bands": 8, "module__post_filter": 31,

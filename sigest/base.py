@@ -1054,6 +1054,10 @@ class SignalGenerator(_SignalNet, NeuralNet):
                 isinstance(self.spectral_bands, (int, np.integer)) and self.spectral_bands >= 0):
             raise ValueError(f"spectral_bands must be a non-negative integer; got "
                              f"{self.spectral_bands!r}")
+        if self.spectral_bands and not self.spectral_weight:
+            raise ValueError(f"spectral_bands={self.spectral_bands} needs spectral_weight > 0 "
+                             f"(it adds to the spectral term); got spectral_weight="
+                             f"{self.spectral_weight!r}")
         X3, rank = self._check_X(X, reset=reset)
         if reset:
             self.output_rank_ = rank

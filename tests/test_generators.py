@@ -286,7 +286,13 @@ def test_spectral_bands_see_how_each_epochs_level_varies():
 def test_bad_spectral_bands_is_named(bad):
     X, _ = _toy()
     with pytest.raises(ValueError, match="spectral_bands must be a non-negative integer; got"):
-        GANGenerator(max_epochs=1, spectral_bands=bad).fit(X)
+        GANGenerator(max_epochs=1, spectral_weight=1.0, spectral_bands=bad).fit(X)
+
+
+def test_spectral_bands_without_spectral_weight_is_named():
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="spectral_bands=8 needs spectral_weight > 0"):
+        GANGenerator(max_epochs=1, spectral_bands=8).fit(X)
 
 
 @pytest.mark.parametrize("bad", [-1.0, "high", True])

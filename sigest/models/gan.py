@@ -179,7 +179,7 @@ class DenseGAN(nn.Module):
         as the identity (:class:`PostFilter`); 0 for none.
     spectral_critic : bool, default=False
         Give the discriminator a second branch that reads each epoch's log power spectrum
-        (:class:`LogSpectrum`), so it can reject epochs whose spectrum is off even when their
+        (:class:`SpectrumBranch`), so it can reject epochs whose spectrum is off even when their
         waveform statistics match.
     """
 
