@@ -41,9 +41,11 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy
 
 from . import persistence
+from .models.gan import hann_power
 from .validation import (
     check_clean_target,
     check_non_negative,
+    check_non_negative_int,
     check_sfreq,
     check_signals,
     is_mne_data,
@@ -1050,10 +1052,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
                                      and not isinstance(lr_d, bool) and lr_d > 0):
             raise ValueError(f"lr_discriminator must be a positive number or None; got {lr_d!r}")
         check_non_negative(self.spectral_weight, "spectral_weight")
-        if isinstance(self.spectral_bands, bool) or not (
-                isinstance(self.spectral_bands, (int, np.integer)) and self.spectral_bands >= 0):
-            raise ValueError(f"spectral_bands must be a non-negative integer; got "
-                             f"{self.spectral_bands!r}")
+        check_non_negative_int(self.spectral_bands, "spectral_bands")
         if self.spectral_bands and not self.spectral_weight:
             raise ValueError(f"spectral_bands={self.spectral_bands} needs spectral_weight > 0 "
                              f"(it adds to the spectral term); got spectral_weight="
@@ -1101,11 +1100,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
 
     def _spectral_loss(self, real, fake, labels):
         window = torch.hann_window(real.shape[-1], device=real.device)
-
-        def power(x):
-            return torch.fft.rfft(x * window).abs() ** 2 + 1e-6
-
-        p_real, p_fake = power(real), power(fake)
+        p_real, p_fake = hann_power(real, window), hann_power(fake, window)
         groups = [slice(None)] if labels is None else [labels == k for k in labels.unique()]
         loss = 0.0
         for g in groups:
@@ -1177,9 +1172,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
         y : ndarray of shape (n_samples,), only if ``return_y``
         """
         self._check_fitted()
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
-                or n_samples < 0:
-            raise ValueError(f"n_samples must be a non-negative integer; got {n_samples!r}")
+        check_non_negative_int(n_samples, "n_samples")
         rs = check_random_state(random_state)
         gen = torch.Generator(device=self.device).manual_seed(int(rs.randint(2**31 - 1)))
         labels_out = None

@@ -42,6 +42,17 @@ def check_non_negative(value, name):
         raise ValueError(f"{name} must be a non-negative number; got {value!r}")
 
 
+def check_non_negative_int(value, name):
+    """Raise a ValueError unless ``value`` is an integer >= 0 (a count); booleans are refused.
+
+    Examples
+    --------
+    >>> check_non_negative_int(3, "n_bands")
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+
+
 def is_mne_data(X):
     """True for mne Epochs/Evoked/Raw objects (without importing mne)."""
     return type(X).__module__.startswith("mne.") and hasattr(X, "get_data") and hasattr(X, "info")

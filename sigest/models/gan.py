@@ -97,6 +97,12 @@ class DenseGenerator(nn.Module):
         return self.post_filter(out.view(len(out), *self.out_shape))
 
 
+def hann_power(x, window):
+    """Power spectrum of each epoch of ``(..., n_times)`` through ``window`` (a Hann window),
+    plus a small floor so its log is finite."""
+    return torch.fft.rfft(x * window).abs() ** 2 + 1e-6
+
+
 class LogSpectrum(nn.Module):
     """``(batch, n_channels, n_times)`` -> flattened log power spectrum of each epoch
     (Hann window), so a critic judges each epoch's spectrum, not only its waveform."""
@@ -106,7 +112,7 @@ class LogSpectrum(nn.Module):
         self.register_buffer("window", torch.hann_window(n_times), persistent=False)
 
     def forward(self, x):
-        return torch.log(torch.fft.rfft(x * self.window).abs() ** 2 + 1e-6).flatten(1)
+        return torch.log(hann_power(x, self.window)).flatten(1)
 
 
 def _dense_stack(width, hidden, dropout):
