@@ -75,6 +75,12 @@ XL = dict(LARGE, max_epochs=400)
 # re-pairs 10 times): under xl, FCNN and the LSTM still stop after ~1,000-1,500 RMSprop steps,
 # since 4 epochs of patience over 1,000 pairs is only 100 steps
 XL_10K = dict(XL, n_pairs=10000)
+# xl-10k with patience 30: the validation loss (40 pairs) moves by 0.01-0.02 from epoch to epoch
+# while it still falls slowly, so 4 epochs without a new best stop FCNN near epoch 20, far
+# before its best epoch (near 40 in an exploratory run)
+XL_10K_P30 = dict(XL_10K, patience=30)
+BUDGETS = {"small": FULL, "medium": MEDIUM, "large": LARGE, "xl": XL, "xl-10k": XL_10K,
+           "xl-10k-p30": XL_10K_P30}
 QUICK = dict(seeds=(0,), n_pairs=60, max_epochs=2, patience=1, lr=1e-4, extra_seeds=(),
              emg_test_per_source=4, extra_models=())
 
@@ -104,6 +110,8 @@ into eeg_denoising_xl.json; for the networks that reached large's cap (FCNN, LST
 per fit); a network that stopped early under large trains the same epochs here.
 --budget xl-10k: xl with 10,000 training pairs, into eeg_denoising_xl-10k.json; FCNN and the
 LSTM take 1-5 min per fit, the CNNs about 10x their large-budget time, BG-Attention about 2 h.
+--budget xl-10k-p30: xl-10k with patience 30 (eeg_denoising_xl-10k-p30.json); FCNN and the LSTM
+take 2-8 min per fit, the others run at least 30 epochs more than under xl-10k.
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """
@@ -534,6 +542,8 @@ BUDGET_NOTES = {
           "(patience 4), EEGdenoiseNet's lr 5e-5: up to about 1/3 of its ~34,000 steps",
     "xl-10k": "10,000 training pairs, <= 400 epochs with early stopping (patience 4), "
               "EEGdenoiseNet's lr 5e-5",
+    "xl-10k-p30": "10,000 training pairs, <= 400 epochs with early stopping (patience 30), "
+                  "EEGdenoiseNet's lr 5e-5",
 }
 
 
@@ -698,10 +708,9 @@ def main(argv=None):
                              "over TUNE_GRIDS (default: cheap), refitted, tested")
     parser.add_argument("--tune-jobs", type=int, default=None,
                         help="GridSearchCV n_jobs for --tune (one torch thread per job)")
-    parser.add_argument("--budget", choices=("small", "medium", "large", "xl", "xl-10k"),
-                        default="small",
-                        help="training budget: small (default; eeg_denoising.json), medium, "
-                             "large, xl or xl-10k (eeg_denoising_<budget>.json); see below")
+    parser.add_argument("--budget", choices=tuple(BUDGETS), default="small",
+                        help="training budget: small (default; eeg_denoising.json) or another "
+                             "(eeg_denoising_<budget>.json); see below")
     parser.add_argument("--part", help="write <results>_part-PART.json (for --merge)")
     parser.add_argument("--merge", action="store_true",
                         help="merge eeg_denoising.json with the part files")
@@ -716,8 +725,7 @@ def main(argv=None):
         return merge_parts(args)
     if args.protocol == "paper":
         return run_paper_protocol(args)
-    budgets = {"small": FULL, "medium": MEDIUM, "large": LARGE, "xl": XL, "xl-10k": XL_10K}
-    return run_benchmark(args, QUICK if args.quick else budgets[args.budget])
+    return run_benchmark(args, QUICK if args.quick else BUDGETS[args.budget])
 
 
 if __name__ == "__main__":

@@ -155,6 +155,34 @@ def test_bad_post_filter_is_named(bad):
         GANGenerator(max_epochs=0, module__post_filter=bad).fit(X)
 
 
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_noise_floor_starts_at_zero_learns_per_class_and_samples_deterministically(cls):
+    X, y = _toy()
+    kwargs = dict(max_epochs=0, random_state=0, **SMALL[cls])
+    plain = cls(**kwargs).fit(X, y)
+    floored = cls(module__noise_floor=7, **kwargs).fit(X, y)
+    assert floored.module_.latent_dim == 16 + 64  # the floor's white noise extends the latent
+    generator = floored.module_.generator
+    generator.load_state_dict(plain.module_.generator.state_dict(), strict=False)
+    z, labels = torch.randn(4, 16 + 64), torch.tensor([0, 1, 0, 1])
+    plain.module_.eval(), floored.module_.eval()
+    torch.testing.assert_close(generator(z, labels), plain.module_.generator(z[:, :16], labels))
+    floored.set_params(max_epochs=2).partial_fit(X, y)
+    taps = floored.module_.generator.noise_floor.taps.weight.detach()
+    assert taps.shape == (2, 7) and taps.abs().max() > 1e-5
+    assert not torch.equal(taps[0], taps[1])  # one filter per class
+    first = floored.sample(6, y="seizure", random_state=3)
+    np.testing.assert_array_equal(first, floored.sample(6, y="seizure", random_state=3))
+    assert not np.array_equal(first, floored.sample(6, y="seizure", random_state=4))
+
+
+@pytest.mark.parametrize("bad", [8, -1, 2.5, True])
+def test_bad_noise_floor_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="noise_floor must be 0 .none. or an odd"):
+        WaveGANGenerator(max_epochs=0, module__noise_floor=bad).fit(X)
+
+
 def test_log_spectrum_is_the_hann_windowed_log_periodogram():
     from scipy.signal import get_window
 

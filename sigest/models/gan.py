@@ -47,6 +47,13 @@ class LatentWithLabels(nn.Module):
         return torch.cat([z, self.embed(labels)], dim=1)
 
 
+def _check_filter_length(length, name, zero_means):
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0 or (
+            length and length % 2 == 0):
+        raise ValueError(f"{name} must be 0 ({zero_means}) or an odd filter length; got "
+                         f"{length!r}")
+
+
 class PostFilter(nn.Module):
     """A learned FIR filter per channel on the generator's output (WaveGAN's post-processing
     filter), started as the identity; ``length=0`` is no filter.
@@ -57,10 +64,7 @@ class PostFilter(nn.Module):
 
     def __init__(self, n_channels, length=0):
         super().__init__()
-        if isinstance(length, bool) or not isinstance(length, int) or length < 0 or (
-                length and length % 2 == 0):
-            raise ValueError(f"post_filter must be 0 (no filter) or an odd filter length; got "
-                             f"{length!r}")
+        _check_filter_length(length, "post_filter", "no filter")
         self.conv = None
         if length:
             self.conv = nn.Conv1d(n_channels, n_channels, length, padding=length // 2,
@@ -73,14 +77,53 @@ class PostFilter(nn.Module):
         return x if self.conv is None else self.conv(x)
 
 
+class NoiseFloor(nn.Module):
+    """Coloured noise added to the generator's output, independent of the signal it makes:
+    white noise through a learned FIR filter per channel (per class when conditional), started
+    at zero; ``length=0`` is none.
+
+    A recording's amplifier and electrode noise has a level and spectrum that do not follow the
+    EEG's loudness (e.g. the nearly constant floor above Bonn's 40-Hz low-pass), which a
+    generator that makes every frequency from one latent vector does not reproduce. The white
+    noise is the last ``n_channels * n_times`` entries of the latent vector (``n_latent``), so
+    sampling stays deterministic under a seed.
+    """
+
+    def __init__(self, n_channels, n_times, n_classes=0, length=0):
+        super().__init__()
+        _check_filter_length(length, "noise_floor", "none")
+        self.shape, self.length = (n_channels, n_times), length
+        self.n_latent = n_channels * n_times if length else 0
+        self.taps = None
+        if length:
+            self.taps = nn.Embedding(max(n_classes, 1), n_channels * length)
+            nn.init.zeros_(self.taps.weight)
+
+    def split(self, z):
+        """The generator's own latent entries and the noise floor's white noise."""
+        return (z[:, : z.shape[1] - self.n_latent], z[:, z.shape[1] - self.n_latent:])
+
+    def forward(self, x, noise, labels=None):
+        if self.taps is None:
+            return x
+        n, (n_channels, n_times) = len(x), self.shape
+        rows = labels if labels is not None and self.taps.num_embeddings > 1 else \
+            x.new_zeros(n, dtype=torch.long)
+        taps = self.taps(rows).view(n * n_channels, 1, self.length)
+        floor = nn.functional.conv1d(noise.reshape(1, n * n_channels, n_times), taps,
+                                     padding=self.length // 2, groups=n * n_channels)
+        return x + floor.view(n, n_channels, n_times)
+
+
 class DenseGenerator(nn.Module):
     """Latent vector (+ label) -> dense layers -> ``(batch, n_channels, n_times)``."""
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
-                 hidden=(256, 512, 1024), batch_norm=True, post_filter=0):
+                 hidden=(256, 512, 1024), batch_norm=True, post_filter=0, noise_floor=0):
         super().__init__()
         self.out_shape = (n_channels, n_times)
         self.post_filter = PostFilter(n_channels, post_filter)
+        self.noise_floor = NoiseFloor(n_channels, n_times, n_classes, noise_floor)
         self.condition = LatentWithLabels(n_classes, min(50, latent_dim))
         layers, width = [], latent_dim + self.condition.extra
         for size in hidden:
@@ -93,8 +136,10 @@ class DenseGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z, labels=None):
+        z, noise = self.noise_floor.split(z)
         out = self.net(self.condition(z, labels))
-        return self.post_filter(out.view(len(out), *self.out_shape))
+        return self.noise_floor(self.post_filter(out.view(len(out), *self.out_shape)), noise,
+                                labels)
 
 
 def hann_power(x, window):
@@ -187,15 +232,19 @@ class DenseGAN(nn.Module):
         Give the discriminator a second branch that reads each epoch's log power spectrum
         (:class:`SpectrumBranch`), so it can reject epochs whose spectrum is off even when their
         waveform statistics match.
+    noise_floor : int, default=0
+        Length (odd) of the learned filter of a coloured noise floor added to the generator's
+        output (:class:`NoiseFloor`), started at zero; 0 for none. Its white noise extends the
+        latent vector, so ``latent_dim`` is then ``latent_dim + n_channels * n_times``.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
                  hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True,
-                 post_filter=0, spectral_critic=False):
+                 post_filter=0, spectral_critic=False, noise_floor=0):
         super().__init__()
-        self.latent_dim = latent_dim
         self.generator = DenseGenerator(n_channels, n_times, n_classes, latent_dim,
-                                        tuple(hidden_g), batch_norm, post_filter)
+                                        tuple(hidden_g), batch_norm, post_filter, noise_floor)
+        self.latent_dim = latent_dim + self.generator.noise_floor.n_latent
         self.discriminator = DenseDiscriminator(n_channels, n_times, n_classes,
                                                 tuple(hidden_d), dropout, spectral_critic)
 

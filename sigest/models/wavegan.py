@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .gan import LabelProjection, LatentWithLabels, PostFilter, SpectrumBranch
+from .gan import LabelProjection, LatentWithLabels, NoiseFloor, PostFilter, SpectrumBranch
 
 
 class PhaseShuffle(nn.Module):
@@ -49,7 +49,7 @@ class WaveGANGenerator(nn.Module):
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", batch_norm=True,
-                 post_filter=0):
+                 post_filter=0, noise_floor=0):
         super().__init__()
         if upsample not in ("transpose", "nearest"):
             raise ValueError(f"upsample must be 'transpose' or 'nearest'; got {upsample!r}")
@@ -82,11 +82,14 @@ class WaveGANGenerator(nn.Module):
             width = out
         self.net = nn.Sequential(*layers)
         self.post_filter = PostFilter(n_channels, post_filter)
+        self.noise_floor = NoiseFloor(n_channels, n_times, n_classes, noise_floor)
 
     def forward(self, z, labels=None):
+        z, noise = self.noise_floor.split(z)
         h = self.dense(self.condition(z, labels)).view(len(z), self.first_width,
                                                        self.base_length)
-        return self.post_filter(self.net(h)[..., : self.n_times])
+        return self.noise_floor(self.post_filter(self.net(h)[..., : self.n_times]), noise,
+                                labels)
 
 
 class _Crop(nn.Module):
@@ -162,16 +165,21 @@ class WaveGAN(nn.Module):
     spectral_critic : bool, default=False
         Give the discriminator a dense branch that reads each epoch's log power spectrum
         (:class:`~sigest.models.gan.SpectrumBranch`).
+    noise_floor : int, default=0
+        Length (odd) of the learned filter of a coloured noise floor added to the generator's
+        output (:class:`~sigest.models.gan.NoiseFloor`); 0 for none. Its white noise extends
+        the latent vector, so ``latent_dim`` is then ``latent_dim + n_channels * n_times``.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", phase_shuffle=2,
-                 batch_norm=True, dropout=0.0, post_filter=0, spectral_critic=False):
+                 batch_norm=True, dropout=0.0, post_filter=0, spectral_critic=False,
+                 noise_floor=0):
         super().__init__()
-        self.latent_dim = latent_dim
         self.generator = WaveGANGenerator(n_channels, n_times, n_classes, latent_dim, model_size,
                                           n_layers, kernel_size, stride, upsample, batch_norm,
-                                          post_filter)
+                                          post_filter, noise_floor)
+        self.latent_dim = latent_dim + self.generator.noise_floor.n_latent
         self.discriminator = WaveGANDiscriminator(n_channels, n_times, n_classes, model_size,
                                                   n_layers, kernel_size, stride, phase_shuffle,
                                                   dropout, spectral_critic)
