@@ -39,8 +39,9 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
         Its parameters are reached as ``module__latent_dim``, ``module__hidden_g``,
         ``module__hidden_d``, ``module__dropout``, ``module__batch_norm``,
         ``module__post_filter`` (length of a learned FIR filter on the output; 0, the
-        default, for none) and ``module__spectral_critic`` (True: the discriminator also reads
-        each epoch's log power spectrum).
+        default, for none), ``module__spectral_critic`` (True: the discriminator also reads
+        each epoch's log power spectrum) and ``module__noise_floor`` (length of the learned
+        filter of a coloured noise added to the output; 0, the default, for none).
     lr : float, default=2e-4
         Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
         ``optimizer__betas`` is given).
@@ -90,9 +91,10 @@ class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):
         ``module__n_layers``, ``module__kernel_size``, ``module__stride``,
         ``module__upsample`` ("transpose" or "nearest"), ``module__phase_shuffle``,
         ``module__batch_norm``, ``module__dropout``, ``module__post_filter`` (length of
-        WaveGAN's learned post-processing filter; 0, the default, for none) and
+        WaveGAN's learned post-processing filter; 0, the default, for none),
         ``module__spectral_critic`` (True: the discriminator also reads each epoch's log power
-        spectrum).
+        spectrum) and ``module__noise_floor`` (length of the learned filter of a coloured noise
+        added to the output; 0 for none).
     lr : float, default=2e-4
     max_epochs : int, default=100
     batch_size : int, default=64
