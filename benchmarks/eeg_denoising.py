@@ -79,8 +79,9 @@ XL_10K = dict(XL, n_pairs=10000)
 # while it still falls slowly, so 4 epochs without a new best stop FCNN near epoch 20, far
 # before its best epoch (near 40 in an exploratory run)
 XL_10K_P30 = dict(XL_10K, patience=30)
-BUDGETS = {"small": FULL, "medium": MEDIUM, "large": LARGE, "xl": XL, "xl-10k": XL_10K,
-           "xl-10k-p30": XL_10K_P30}
+XL_P30 = dict(XL, patience=30)  # the same patience at 1,000 pairs, where BG-Attention is affordable
+BUDGETS = {"small": FULL, "medium": MEDIUM, "large": LARGE, "xl": XL, "xl-p30": XL_P30,
+           "xl-10k": XL_10K, "xl-10k-p30": XL_10K_P30}
 QUICK = dict(seeds=(0,), n_pairs=60, max_epochs=2, patience=1, lr=1e-4, extra_seeds=(),
              emg_test_per_source=4, extra_models=())
 
@@ -112,6 +113,8 @@ per fit); a network that stopped early under large trains the same epochs here.
 LSTM take 1-5 min per fit, the CNNs about 10x their large-budget time, BG-Attention about 2 h.
 --budget xl-10k-p30: xl-10k with patience 30 (eeg_denoising_xl-10k-p30.json); FCNN and the LSTM
 take 2-8 min per fit, the others run at least 30 epochs more than under xl-10k.
+--budget xl-p30: xl with patience 30 (1,000 pairs; eeg_denoising_xl-p30.json), the same stopping
+rule at a size where BG-Attention takes well under an hour per seed (about 35 s per epoch).
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """
@@ -540,6 +543,8 @@ BUDGET_NOTES = {
              "(patience 4), EEGdenoiseNet's lr 5e-5: about 1/34 of its ~34,000 steps",
     "xl": "1000 training pairs, <= 400 epochs (<= 10,000 RMSprop steps) with early stopping "
           "(patience 4), EEGdenoiseNet's lr 5e-5: up to about 1/3 of its ~34,000 steps",
+    "xl-p30": "1000 training pairs, <= 400 epochs with early stopping (patience 30), "
+              "EEGdenoiseNet's lr 5e-5",
     "xl-10k": "10,000 training pairs, <= 400 epochs with early stopping (patience 4), "
               "EEGdenoiseNet's lr 5e-5",
     "xl-10k-p30": "10,000 training pairs, <= 400 epochs with early stopping (patience 30), "
