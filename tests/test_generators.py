@@ -128,16 +128,22 @@ def test_wavegan_any_length_and_phase_shuffle():
     assert torch.equal(shuffle(x), x)
 
 
+def _untrained_pair(cls, X, y, **module_params):
+    """A plain untrained generator and one with ``module_params`` sharing its weights, in eval."""
+    kwargs = dict(max_epochs=0, random_state=0, **SMALL[cls])
+    plain = cls(**kwargs).fit(X, y)
+    extended = cls(**kwargs, **module_params).fit(X, y)
+    extended.module_.generator.load_state_dict(plain.module_.generator.state_dict(), strict=False)
+    plain.module_.eval(), extended.module_.eval()
+    return plain, extended
+
+
 @pytest.mark.parametrize("cls", GENERATORS)
 def test_post_filter_starts_as_the_identity_and_learns(cls):
     X, y = _toy()
-    kwargs = dict(max_epochs=0, random_state=0, **SMALL[cls])
-    plain = cls(**kwargs).fit(X, y)
-    filtered = cls(module__post_filter=9, **kwargs).fit(X, y)
+    plain, filtered = _untrained_pair(cls, X, y, module__post_filter=9)
     generator = filtered.module_.generator
-    generator.load_state_dict(plain.module_.generator.state_dict(), strict=False)
     z, labels = torch.randn(4, 16), torch.tensor([0, 1, 0, 1])
-    plain.module_.eval(), filtered.module_.eval()
     torch.testing.assert_close(generator(z, labels), plain.module_.generator(z, labels))
     identity = torch.zeros(1, 1, 9)
     identity[..., 4] = 1.0
@@ -158,14 +164,10 @@ def test_bad_post_filter_is_named(bad):
 @pytest.mark.parametrize("cls", GENERATORS)
 def test_noise_floor_starts_at_zero_learns_per_class_and_samples_deterministically(cls):
     X, y = _toy()
-    kwargs = dict(max_epochs=0, random_state=0, **SMALL[cls])
-    plain = cls(**kwargs).fit(X, y)
-    floored = cls(module__noise_floor=7, **kwargs).fit(X, y)
+    plain, floored = _untrained_pair(cls, X, y, module__noise_floor=7)
     assert floored.module_.latent_dim == 16 + 64  # the floor's white noise extends the latent
     generator = floored.module_.generator
-    generator.load_state_dict(plain.module_.generator.state_dict(), strict=False)
     z, labels = torch.randn(4, 16 + 64), torch.tensor([0, 1, 0, 1])
-    plain.module_.eval(), floored.module_.eval()
     torch.testing.assert_close(generator(z, labels), plain.module_.generator(z[:, :16], labels))
     floored.set_params(max_epochs=2).partial_fit(X, y)
     taps = floored.module_.generator.noise_floor.taps.weight.detach()
