@@ -112,9 +112,9 @@ per fit); a network that stopped early under large trains the same epochs here.
 --budget xl-10k: xl with 10,000 training pairs, into eeg_denoising_xl-10k.json; FCNN and the
 LSTM take 1-5 min per fit, the CNNs about 10x their large-budget time, BG-Attention about 2 h.
 --budget xl-10k-p30: xl-10k with patience 30 (eeg_denoising_xl-10k-p30.json); FCNN and the LSTM
-take 2-8 min per fit, the others run at least 30 epochs more than under xl-10k.
+take 2-9 min per fit, the others run at least 26 epochs more than under xl-10k.
 --budget xl-p30: xl with patience 30 (1,000 pairs; eeg_denoising_xl-p30.json), the same stopping
-rule at a size where BG-Attention takes well under an hour per seed (about 35 s per epoch).
+rule at a size where BG-Attention takes about 20-25 min per seed (about 30 s per epoch).
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """

@@ -176,6 +176,9 @@ def test_noise_floor_starts_at_zero_learns_per_class_and_samples_deterministical
     first = floored.sample(6, y="seizure", random_state=3)
     np.testing.assert_array_equal(first, floored.sample(6, y="seizure", random_state=3))
     assert not np.array_equal(first, floored.sample(6, y="seizure", random_state=4))
+    unconditional = cls(module__noise_floor=5, max_epochs=1, **SMALL[cls]).fit(X)
+    assert unconditional.module_.generator.noise_floor.taps.weight.shape == (1, 5)
+    assert np.isfinite(unconditional.sample(3, random_state=0)).all()
 
 
 @pytest.mark.parametrize("bad", [8, -1, 2.5, True])
