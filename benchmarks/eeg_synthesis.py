@@ -118,7 +118,7 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
                                     "spectral_bands": 8, "module__post_filter": 31,
                                     "module__spectral_critic": True}),
     # the real chunks' power above the 40-Hz low-pass is a nearly constant floor from epoch to
-    # epoch (Z: 45-55 Hz power of the quietest epoch 0.84x the median), unlike their EEG band;
+    # epoch (Z: 45-55 Hz power of the quietest recording 0.83x the median), unlike their EEG band;
     # a learned coloured noise per class, added independently of the latent signal, can be that
     "gan-wgan-gp-spectral-critic-floor": ("gan", GANGenerator,
                                           {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
