@@ -54,6 +54,9 @@ BASELINES = ("bandpass", "wavelet")
 # pairs with a new draw of training-split muscle noise (SNR U[-7,2] dB) in every batch, sigest's
 # noise= mode, instead of the fixed pairs
 AUGMENTED = tuple(f"{m}+noise" for m in MODELS)
+# on request (--models): the same network with residual=True (it estimates the artifact and
+# subtracts it); a sigest option, not in the papers
+RESIDUAL = tuple(f"{m}+residual" for m in MODELS)
 LEVELS = tuple(range(-7, 3))
 VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
@@ -281,6 +284,9 @@ def make_model(name, seed, cfg, valid, **params):
     if name in AUGMENTED:  # fresh noise in every batch; validated on the fixed pairs
         return TrainOnTargets(make_model(name.removesuffix("+noise"), seed, cfg, valid,
                                          noise=emg_training_noise(seed), **params))
+    if name in RESIDUAL:
+        return make_model(name.removesuffix("+residual"), seed, cfg, valid, residual=True,
+                          **params)
     if name in BASELINES:
         return sigest.get_estimator(name, sfreq=SFREQ) if name == "bandpass" else \
             sigest.get_estimator(name)
@@ -411,7 +417,7 @@ def figures(results, stem, examples):
         for i, cond in enumerate(conds):
             for j, metric in enumerate(metrics):
                 ax = axes[i, j]
-                for model in ("noisy",) + BASELINES + MODELS + AUGMENTED:
+                for model in ("noisy",) + BASELINES + MODELS + AUGMENTED + RESIDUAL:
                     pts = sorted((r["snr_db"], r[metric], r.get(f"{metric}_std", 0)) for r in rows
                                  if (r["artifact"], r["test_noise"], r["train_data"]) == cond
                                  and r["model"] == model)
@@ -476,7 +482,7 @@ def run_benchmark(args, cfg):
                       "eegmmidb, nstdb, emgdb)", protocol=protocol, quick=args.quick, notes=notes)
     models = ["noisy", *BASELINES, *[m for m in MODELS if args.models is None
                                      or m in args.models],
-              *[m for m in AUGMENTED if args.models and m in args.models]]
+              *[m for m in AUGMENTED + RESIDUAL if args.models and m in args.models]]
     examples = {}
     seeds = cfg["seeds"] if args.seeds is None else tuple(args.seeds)
     jobs = [(artifact, "eegdenoisenet", seed) for seed in seeds for artifact in args.tasks]
@@ -702,7 +708,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run (< 5 min)")
     parser.add_argument("--speed", action="store_true", help="only item 5: speed measurements")
     parser.add_argument("--protocol", choices=("here", "paper"), default="here")
-    parser.add_argument("--models", nargs="*", help="subset of learned models")
+    parser.add_argument("--models", nargs="*", choices=MODELS + AUGMENTED + RESIDUAL,
+                        metavar="MODEL", help="subset of learned models: %(choices)s")
     parser.add_argument("--data", help="data folder (default $SIGEST_DATA or ../shared/data)")
     parser.add_argument("--seeds", type=int, nargs="*", help="run only these seeds")
     parser.add_argument("--variant", choices=("yes", "no", "only"), default="yes",

@@ -544,6 +544,10 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
     epoch_scaling : {"std", None}, default="std"
         "std" divides each epoch (and channel) of the noisy input, and its target, by the noisy
         input's standard deviation, and restores the units on output (EEGdenoiseNet's scaling).
+    residual : bool, default=False
+        True makes the network estimate the artifact instead of the clean signal: the output is
+        the (scaled) input minus the module's output, as in DnCNN and CDAE-BAM. At high SNR the
+        network then starts near the identity instead of having to rebuild the whole signal.
     sfreq : float, optional
         Sampling rate in Hz; checked against ``mne`` inputs and given to the noise.
     random_state : int, RandomState or None, default=None
@@ -570,14 +574,15 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
 
     def __init__(self, module=None, *, criterion=torch.nn.MSELoss, optimizer=torch.optim.Adam,
                  lr=1e-3, max_epochs=10, batch_size=64, train_split=None, callbacks=None,
-                 noise="white", epoch_scaling="std", sfreq=None, random_state=None, verbose=0,
-                 device="cpu", warm_start=False, **kwargs):
+                 noise="white", epoch_scaling="std", residual=False, sfreq=None,
+                 random_state=None, verbose=0, device="cpu", warm_start=False, **kwargs):
         super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
                          max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
                          callbacks=callbacks, verbose=verbose, device=device,
                          warm_start=warm_start, **kwargs)
         self.noise = noise
         self.epoch_scaling = epoch_scaling
+        self.residual = residual
         self.sfreq = sfreq
         self.random_state = random_state
 
@@ -590,6 +595,8 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
     def _prepare_fit(self, X, y, *, reset):
         if self.epoch_scaling not in ("std", None):
             raise ValueError(f"epoch_scaling must be 'std' or None; got {self.epoch_scaling!r}")
+        if not isinstance(self.residual, (bool, np.bool_)):
+            raise ValueError(f"residual must be True or False; got {self.residual!r}")
         X3, rank = self._check_X(X, reset=reset)
         if y is not None and not is_mne_data(y):
             y = np.asarray(y)
@@ -639,6 +646,11 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         y_pred = self.infer(noisy, **fit_params)
         loss = self.get_loss(y_pred, clean, X=noisy, training=training)
         return loss, y_pred
+
+    def infer(self, x, **fit_params):
+        out = super().infer(x, **fit_params)
+        # models saved before the option existed have no attribute
+        return x - out if self.__dict__.get("residual", False) else out
 
     def _predict_batch(self, xb):
         scale = self._scale_of(xb)

@@ -145,3 +145,39 @@ def test_grid_search_hidden_size(eog_pairs):
     search.fit(X[:60, :64], y[:60, :64])
     assert search.best_params_["module__hidden_size"] in (2, 4)
     assert np.all(search.cv_results_["mean_test_score"] < 0)
+
+
+def test_residual_output_is_input_minus_module(eog_pairs):
+    (X, y), (X_test, _) = eog_pairs
+    est = FCNNDenoiser(residual=True, lr=1e-3, max_epochs=2, train_split=None,
+                       random_state=0).fit(X, y)
+    x = torch.from_numpy(X_test[:, None].astype(np.float32))
+    scale = x.std(dim=-1, keepdim=True, correction=0)
+    est.module_.eval()
+    with torch.no_grad():
+        expected = (x / scale - est.module_(x / scale)) * scale
+    np.testing.assert_allclose(est.transform(X_test), expected[:, 0].numpy(), rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_residual_learns_and_starts_near_identity(eog_pairs):
+    (X, y), (X_test, y_test) = eog_pairs
+    plain = FCNNDenoiser(lr=1e-3, batch_size=16, max_epochs=8, train_split=None,
+                         random_state=0)
+    residual = FCNNDenoiser(residual=True, lr=1e-3, batch_size=16, max_epochs=8,
+                            train_split=None, random_state=0)
+    # before any update a residual network's output is the input minus a small correction
+    assert residual.set_params(max_epochs=1, lr=1e-12).fit(X, y) is residual
+    untrained = rrmse_temporal(X_test, residual.transform(X_test))
+    untrained_plain = rrmse_temporal(X_test, plain.set_params(max_epochs=1, lr=1e-12)
+                                     .fit(X, y).transform(X_test))
+    assert untrained < untrained_plain, (untrained, untrained_plain)
+    residual.set_params(max_epochs=30, lr=1e-3).fit(X, y)
+    noisy = rrmse_temporal(y_test, X_test)
+    assert rrmse_temporal(y_test, residual.transform(X_test)) < min(0.5 * noisy, 0.9)
+
+
+def test_residual_must_be_a_bool(eog_pairs):
+    (X, y), _ = eog_pairs
+    with pytest.raises(ValueError, match="residual must be True or False; got 'yes'"):
+        FCNNDenoiser(residual="yes", max_epochs=1).fit(X[:8], y[:8])
