@@ -54,9 +54,11 @@ BASELINES = ("bandpass", "wavelet")
 # pairs with a new draw of training-split muscle noise (SNR U[-7,2] dB) in every batch, sigest's
 # noise= mode, instead of the fixed pairs
 AUGMENTED = tuple(f"{m}+noise" for m in MODELS)
-# on request (--models): the same network with residual=True (it estimates the artifact and
-# subtracts it); a sigest option, not in the papers
-RESIDUAL = tuple(f"{m}+residual" for m in MODELS)
+# on request (--models): the same network with sigest's residual= option (not in the papers):
+# +residual estimates the artifact and subtracts it; +gated adds a learned spectral gate's share
+# of the input to the network's output
+RESIDUAL_OPTIONS = {"+residual": True, "+gated": "gated"}
+RESIDUAL = tuple(m + suffix for suffix in RESIDUAL_OPTIONS for m in MODELS)
 LEVELS = tuple(range(-7, 3))
 VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
@@ -118,6 +120,8 @@ LSTM take 1-5 min per fit, the CNNs about 10x their large-budget time, BG-Attent
 take 2-9 min per fit, the others run at least 26 epochs more than under xl-10k.
 --budget xl-p30: xl with patience 30 (1,000 pairs; eeg_denoising_xl-p30.json), the same stopping
 rule at a size where BG-Attention takes about 20-25 min per seed (about 30 s per epoch).
+--models NET+residual / NET+gated: NET with residual=True / residual="gated" (sigest options,
+not in the papers), at NET's cost; any task.
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """
@@ -285,7 +289,8 @@ def make_model(name, seed, cfg, valid, **params):
         return TrainOnTargets(make_model(name.removesuffix("+noise"), seed, cfg, valid,
                                          noise=emg_training_noise(seed), **params))
     if name in RESIDUAL:
-        return make_model(name.removesuffix("+residual"), seed, cfg, valid, residual=True,
+        base, suffix = name.split("+")
+        return make_model(base, seed, cfg, valid, residual=RESIDUAL_OPTIONS[f"+{suffix}"],
                           **params)
     if name in BASELINES:
         return sigest.get_estimator(name, sfreq=SFREQ) if name == "bandpass" else \

@@ -544,10 +544,14 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
     epoch_scaling : {"std", None}, default="std"
         "std" divides each epoch (and channel) of the noisy input, and its target, by the noisy
         input's standard deviation, and restores the units on output (EEGdenoiseNet's scaling).
-    residual : bool, default=False
-        True makes the network estimate the artifact instead of the clean signal: the output is
-        the (scaled) input minus the module's output, as in DnCNN and CDAE-BAM. At high SNR the
-        network then starts near the identity instead of having to rebuild the whole signal.
+    residual : {False, True, "gated"}, default=False
+        False: the network outputs the clean signal (the papers' direct mapping). True: it
+        estimates the artifact, and the output is the (scaled) input minus it, as in DnCNN and
+        CDAE-BAM; at high SNR the network then starts near the identity instead of having to
+        rebuild the whole signal. "gated": the output is ``g * input + network(input)``, with a
+        weight ``g`` in (0, 1) per epoch and channel learned from the input's relative band
+        powers (:class:`sigest.models.gate.GatedResidual`), so the network can pass the input
+        through at high SNR and rebuild the signal at low SNR.
     sfreq : float, optional
         Sampling rate in Hz; checked against ``mne`` inputs and given to the noise.
     random_state : int, RandomState or None, default=None
@@ -595,8 +599,8 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
     def _prepare_fit(self, X, y, *, reset):
         if self.epoch_scaling not in ("std", None):
             raise ValueError(f"epoch_scaling must be 'std' or None; got {self.epoch_scaling!r}")
-        if not isinstance(self.residual, (bool, np.bool_)):
-            raise ValueError(f"residual must be True or False; got {self.residual!r}")
+        if not (isinstance(self.residual, (bool, np.bool_)) or self.residual == "gated"):
+            raise ValueError(f"residual must be False, True or 'gated'; got {self.residual!r}")
         X3, rank = self._check_X(X, reset=reset)
         if y is not None and not is_mne_data(y):
             y = np.asarray(y)
@@ -647,10 +651,19 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         loss = self.get_loss(y_pred, clean, X=noisy, training=training)
         return loss, y_pred
 
+    def initialize_module(self):
+        super().initialize_module()
+        if self.__dict__.get("residual") == "gated":
+            from .models.gate import GatedResidual
+
+            self.module_ = GatedResidual(self.module_, self.n_times_in_)
+        return self
+
     def infer(self, x, **fit_params):
         out = super().infer(x, **fit_params)
         # models saved before the option existed have no attribute
-        return x - out if self.__dict__.get("residual", False) else out
+        residual = self.__dict__.get("residual", False)
+        return x - out if isinstance(residual, (bool, np.bool_)) and residual else out
 
     def _predict_batch(self, xb):
         scale = self._scale_of(xb)

@@ -177,7 +177,34 @@ def test_residual_learns_and_starts_near_identity(eog_pairs):
     assert rrmse_temporal(y_test, residual.transform(X_test)) < min(0.5 * noisy, 0.9)
 
 
-def test_residual_must_be_a_bool(eog_pairs):
+def test_residual_must_be_a_bool_or_gated(eog_pairs):
     (X, y), _ = eog_pairs
-    with pytest.raises(ValueError, match="residual must be True or False; got 'yes'"):
+    with pytest.raises(ValueError, match="residual must be False, True or 'gated'; got 'yes'"):
         FCNNDenoiser(residual="yes", max_epochs=1).fit(X[:8], y[:8])
+
+
+def test_gated_residual_learns_its_gate_from_the_spectrum(eog_pairs):
+    from sigest.models.gate import GatedResidual
+
+    (X, y), (X_test, y_test) = eog_pairs
+    est = FCNNDenoiser(residual="gated", lr=1e-3, batch_size=16, max_epochs=8,
+                       train_split=None, random_state=0).fit(X, y)
+    assert isinstance(est.module_, GatedResidual)
+    noisy = rrmse_temporal(y_test, X_test)
+    assert rrmse_temporal(y_test, est.transform(X_test)) < min(0.5 * noisy, 0.9)
+    # the gate left its initial 0.5: on EOG it learns to close (a direct mapping does better
+    # than residual learning on this task)
+    x = torch.from_numpy(X_test[:, None].astype(np.float32))
+    with torch.no_grad():
+        gate = est.module_.gate(x / x.std(dim=-1, keepdim=True)).numpy()
+    assert gate.max() < 0.1, gate.max()
+
+
+@pytest.mark.parametrize("n_times", [2, 7, 64, 512])
+def test_spectral_gate_shapes(n_times):
+    from sigest.models.gate import GatedResidual
+
+    net = GatedResidual(FCNN(3, n_times), n_times)
+    out = net(torch.randn(5, 3, n_times))
+    assert out.shape == (5, 3, n_times)
+    assert torch.allclose(net.gate(torch.randn(5, 3, n_times)), torch.tensor(0.5))

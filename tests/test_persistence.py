@@ -41,9 +41,10 @@ def saved(tmp_path):
 
 @pytest.mark.parametrize("est, y", [
     (TinyDenoiser(max_epochs=1, random_state=0), None),
+    (TinyDenoiser(max_epochs=1, random_state=0, residual="gated"), None),
     (TinyClassifier(max_epochs=1, random_state=0, class_weight="balanced"), Y),
     (TinyGANGenerator(max_epochs=1, random_state=0), Y),
-], ids=lambda v: type(v).__name__)
+], ids=lambda v: type(v).__name__ + ("-gated" if getattr(v, "residual", 0) == "gated" else ""))
 def test_round_trip_gives_identical_outputs(tmp_path, est, y):
     est.fit(X, y)
     loaded = sigest.load(est.save(tmp_path / "m.zip"))
