@@ -428,13 +428,16 @@ def figures(results, stem, examples):
                                  and r["model"] == model)
                     if pts:
                         x, y, s = map(np.array, zip(*pts))
-                        ax.errorbar(x, y, yerr=s, label=model, marker="o", ms=3,
-                                    ls="--" if model in ("noisy",) + BASELINES else "-")
+                        ax.errorbar(x, y, yerr=s, label=model, **_line_style(model))
                 ax.set_title(f"{cond[0]} / test noise {cond[1]} / train {cond[2]}", fontsize=8)
                 ax.set_xlabel("SNR (dB)")
                 ax.set_ylabel(metric)
-        axes[0, -1].legend(fontsize=7)
-        fig.tight_layout()
+        handles = {}
+        for ax in axes.ravel():  # every model once, outside the panels
+            handles.update(zip(ax.get_legend_handles_labels()[1],
+                               ax.get_legend_handles_labels()[0]))
+        fig.legend(handles.values(), handles.keys(), loc="center right", fontsize=7)
+        fig.tight_layout(rect=(0, 0, 0.84, 1))
         fig.savefig(RESULTS / f"{stem}_metrics_vs_snr.png", dpi=90)
         plt.close(fig)
     for (artifact, test_noise), den in examples.items():
@@ -455,6 +458,18 @@ def figures(results, stem, examples):
         fig.tight_layout()
         fig.savefig(RESULTS / f"{stem}_example_{artifact}.png", dpi=90)
         plt.close(fig)
+
+
+def _line_style(model):
+    """One colour per network (its variants share it), one line style per variant."""
+    base, _, variant = model.partition("+")
+    names = ("noisy",) + BASELINES + MODELS
+    color = f"C{names.index(base) % 10}" if base in names else "k"
+    if base in ("noisy",) + BASELINES:
+        return dict(color=color, ls="--", marker="o", ms=3)
+    styles = {"": "-", "noise": ":", "residual": (0, (5, 1, 1, 1)), "gated": "-."}
+    return dict(color=color, ls=styles.get(variant, "-"), marker="o" if not variant else "^",
+                ms=3)
 
 
 def summary_md(results):
