@@ -22,7 +22,8 @@ class SpectralGate(nn.Module):
     n_times : int
         Samples per epoch.
     n_bands : int, default=16
-        Number of log-spaced bands between the first FFT bin and the Nyquist frequency.
+        Number of log-spaced bands between the first FFT bin and the Nyquist frequency; fewer
+        on short epochs, where bands narrower than one bin merge.
     gain : float, default=100.0
         Multiplies the gate's logit. Adaptive optimizers (RMSprop, Adam) move each weight by
         about ``lr`` per step whatever its gradient, and the denoisers' ``lr`` (5e-5) would
