@@ -57,8 +57,8 @@ AUGMENTED = tuple(f"{m}+noise" for m in MODELS)
 # on request (--models): the same network with sigest's residual= option (not in the papers):
 # +residual estimates the artifact and subtracts it; +gated adds a learned spectral gate's share
 # of the input to the network's output
-RESIDUAL_OPTIONS = {"+residual": True, "+gated": "gated"}
-RESIDUAL = tuple(m + suffix for suffix in RESIDUAL_OPTIONS for m in MODELS)
+RESIDUAL_OPTIONS = {"residual": True, "gated": "gated"}
+RESIDUAL = tuple(f"{m}+{variant}" for variant in RESIDUAL_OPTIONS for m in MODELS)
 LEVELS = tuple(range(-7, 3))
 VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
@@ -289,9 +289,8 @@ def make_model(name, seed, cfg, valid, **params):
         return TrainOnTargets(make_model(name.removesuffix("+noise"), seed, cfg, valid,
                                          noise=emg_training_noise(seed), **params))
     if name in RESIDUAL:
-        base, suffix = name.split("+")
-        return make_model(base, seed, cfg, valid, residual=RESIDUAL_OPTIONS[f"+{suffix}"],
-                          **params)
+        base, _, variant = name.partition("+")
+        return make_model(base, seed, cfg, valid, residual=RESIDUAL_OPTIONS[variant], **params)
     if name in BASELINES:
         return sigest.get_estimator(name, sfreq=SFREQ) if name == "bandpass" else \
             sigest.get_estimator(name)
@@ -434,8 +433,8 @@ def figures(results, stem, examples):
                 ax.set_ylabel(metric)
         handles = {}
         for ax in axes.ravel():  # every model once, outside the panels
-            handles.update(zip(ax.get_legend_handles_labels()[1],
-                               ax.get_legend_handles_labels()[0]))
+            lines, labels = ax.get_legend_handles_labels()
+            handles.update(zip(labels, lines))
         fig.legend(handles.values(), handles.keys(), loc="center right", fontsize=7)
         fig.tight_layout(rect=(0, 0, 0.84, 1))
         fig.savefig(RESULTS / f"{stem}_metrics_vs_snr.png", dpi=90)
