@@ -205,3 +205,10 @@ def test_spectral_gate_shapes(n_times):
     out = net(torch.randn(5, 3, n_times))
     assert out.shape == (5, 3, n_times)
     assert torch.allclose(net.gate(torch.randn(5, 3, n_times)), torch.tensor(0.5))
+
+
+def test_spectral_gate_needs_two_samples():
+    from sigest.models.gate import SpectralGate
+
+    with pytest.raises(ValueError, match="SpectralGate needs n_times >= 2; got 1"):
+        SpectralGate(1)
