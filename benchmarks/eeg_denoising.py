@@ -301,7 +301,8 @@ def make_model(name, seed, cfg, valid, **params):
                              y_valid[:, None].astype(np.float32))
     return sigest.get_estimator(name, lr=cfg["lr"], max_epochs=cfg["max_epochs"],
                                 patience=cfg["patience"], train_split=predefined_split(valid_ds),
-                                random_state=seed, sfreq=SFREQ, verbose=0, **params)
+                                random_state=seed, sfreq=SFREQ, verbose=cfg.get("verbose", 0),
+                                **params)
 
 
 def add_scores(results, common, clean, denoised, snr, **overall):
@@ -745,6 +746,9 @@ def main(argv=None):
     parser.add_argument("--part", help="write <results>_part-PART.json (for --merge)")
     parser.add_argument("--merge", action="store_true",
                         help="merge eeg_denoising.json with the part files")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every training epoch (loss, validation loss, seconds): "
+                             "progress of the long fits")
     args = parser.parse_args(argv)
     if args.tune == []:
         args.tune = ["cheap"]
@@ -756,7 +760,8 @@ def main(argv=None):
         return merge_parts(args)
     if args.protocol == "paper":
         return run_paper_protocol(args)
-    return run_benchmark(args, QUICK if args.quick else BUDGETS[args.budget])
+    cfg = QUICK if args.quick else BUDGETS[args.budget]
+    return run_benchmark(args, dict(cfg, verbose=int(args.verbose)))
 
 
 if __name__ == "__main__":
