@@ -181,14 +181,26 @@ def save(estimator, path):
         "history": history,
         "weights_sha256": hashlib.sha256(weights).hexdigest(),
     }
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("sigest.json", json.dumps(header, indent=1))
+            zf.writestr("weights.pt", weights)
+
+    return write_atomically(path, write)
+
+
+def write_atomically(path, write):
+    """Call ``write(file)`` on a temporary file beside ``path``, then replace ``path`` with it.
+
+    A crash at any moment leaves either the old file or the new one, never a part of it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr("sigest.json", json.dumps(header, indent=1))
-                zf.writestr("weights.pt", weights)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

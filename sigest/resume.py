@@ -1,0 +1,125 @@
+"""Resume an interrupted ``fit`` where it stopped, early stopping included."""
+
+import json
+from pathlib import Path
+
+import torch
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.history import History
+
+from .persistence import write_atomically
+
+FORMAT = "sigest-training-state"
+
+
+class Resume(Callback):
+    """Save the training state after every epoch; a later ``fit`` continues from it.
+
+    The state is one file, replaced atomically after each epoch: the weights, the optimizer's
+    state, the history and, for every ``EarlyStopping`` callback, its best weights. An
+    interruption at any moment (a crash, a killed job, the end of a session) leaves the last
+    complete epoch. ``fit`` with the same estimator parameters and data then loads the file,
+    rebuilds early stopping's counters from the history and trains until ``max_epochs``
+    epochs in all, or until early stopping ends training. With an integer ``random_state``
+    the result equals an uninterrupted run's: shuffling, dropout and noise of epoch *k* depend
+    only on ``(random_state, k)``.
+
+    Without the file, training starts from scratch. Delete the file to start over.
+
+    Parameters
+    ----------
+    path : str or Path
+        The state file (a ``torch.save`` file; loaded with ``weights_only=True``).
+
+    Attributes
+    ----------
+    resumed_epochs_ : int
+        Epochs loaded from the file at the start of the last ``fit`` (0 when it was absent).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sigest.estimators.tiny import TinyDenoiser
+    >>> from sigest.resume import Resume
+    >>> X = np.random.default_rng(0).standard_normal((32, 64))
+    >>> path = Path(tempfile.mkdtemp()) / "state.pt"
+    >>> den = TinyDenoiser(max_epochs=2, random_state=0, callbacks=[Resume(path)]).fit(X)
+    >>> den.set_params(max_epochs=5).fit(X).callbacks[0].resumed_epochs_
+    2
+    >>> len(den.history)
+    5
+    """
+
+    def __init__(self, path):
+        self.path = path
+
+    def on_train_begin(self, net, **kwargs):
+        self.resumed_epochs_ = 0
+        self._best_weights = {}
+        path = Path(self.path)
+        if not path.exists():
+            return
+        state = torch.load(path, map_location=net.device, weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != FORMAT \
+                or state.get("estimator") != type(net).__name__:
+            found = state.get("estimator") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"{path} is not a training state of a {type(net).__name__} "
+                             f"(it holds {found!r}); delete it to start afresh, or pass another "
+                             "path")
+        try:
+            for kind in ("modules", "criteria", "optimizers"):
+                for name, state_dict in state[kind].items():
+                    getattr(net, name + "_").load_state_dict(state_dict)
+        except (AttributeError, KeyError, RuntimeError, ValueError) as error:
+            raise ValueError(f"{path} holds the training state of a {type(net).__name__} built "
+                             f"differently (other data shape or module parameters?): {error}"
+                             ) from error
+        net.history = History(json.loads(state["history"]))
+        self.resumed_epochs_ = len(net.history)
+        self._best_weights = state["best_weights"]
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self._best_weights is not None:
+            # here, not in on_train_begin: every callback has reset itself by now
+            for name, callback in _early_stoppers(net):
+                _replay(callback, net.history[:-1])
+                if callback.load_best and name in self._best_weights:
+                    callback.best_model_weights_ = self._best_weights[name]
+            self._best_weights = None
+        if len(net.history) > net.max_epochs:  # the row of the epoch about to start is in
+            del net.history[-1]
+            raise KeyboardInterrupt  # skorch ends fit cleanly on it
+
+    def on_epoch_end(self, net, **kwargs):
+        state = {
+            "format": FORMAT,
+            "estimator": type(net).__name__,
+            **{kind: {name: getattr(net, name + "_").state_dict() for name in names}
+               for kind, names in (("modules", net._modules), ("criteria", net._criteria),
+                                   ("optimizers", net._optimizers))},
+            "history": json.dumps(net.history.to_list(), default=float),
+            "best_weights": {name: callback.best_model_weights_
+                             for name, callback in _early_stoppers(net)
+                             if callback.best_model_weights_ is not None},
+        }
+        write_atomically(self.path, lambda f: torch.save(state, f))
+
+
+def _early_stoppers(net):
+    return [(name, cb) for name, cb in net.callbacks_ if isinstance(cb, EarlyStopping)]
+
+
+def _replay(early_stopping, history):
+    """Set ``early_stopping``'s counters as its ``on_epoch_end`` left them after ``history``."""
+    for row in history:
+        score = row.get(early_stopping.monitor)
+        if score is None:
+            continue
+        if early_stopping._is_score_improved(score):
+            early_stopping.misses_ = 0
+            early_stopping.dynamic_threshold_ = early_stopping._calc_new_threshold(score)
+            early_stopping.best_epoch_ = row["epoch"]
+        else:
+            early_stopping.misses_ += 1

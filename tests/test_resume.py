@@ -1,0 +1,101 @@
+"""Resume: an interrupted fit continued from its state file equals an uninterrupted one."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from sigest.estimators.denoisers import FCNNDenoiser
+from sigest.estimators.tiny import TinyDenoiser, TinyGANGenerator
+from sigest.resume import Resume
+
+from .test_base import sines
+
+
+class Interrupt(Callback):
+    """Raise KeyboardInterrupt after ``epochs`` epochs, as a killed job would stop."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epochs:
+            raise KeyboardInterrupt
+
+
+def weights(est):
+    return np.concatenate([p.detach().numpy().ravel() for p in est.module_.parameters()])
+
+
+def early_stopped(**kwargs):
+    # lr high enough that the validation loss stalls and early stopping ends the run
+    return FCNNDenoiser(module__n_hidden_layers=1, max_epochs=12, patience=2, lr=1e-2,
+                        batch_size=8, random_state=0, **kwargs)
+
+
+def test_resume_with_early_stopping_equals_an_uninterrupted_run(tmp_path):
+    X = sines(48, n_times=64)
+    full = early_stopped().fit(X)
+    n_epochs = len(full.history)
+    assert n_epochs < 12  # early stopping ended it, so its counters matter below
+    best = int(np.argmin(full.history[:, "valid_loss"]))
+    assert best < n_epochs - 1  # the final weights are an earlier epoch's, restored
+    for stop in range(1, n_epochs):
+        path = tmp_path / f"state-{stop}.pt"
+        early_stopped(callbacks=[Resume(path), Interrupt(stop)]).fit(X)
+        resumed = early_stopped(callbacks=[Resume(path)]).fit(X)
+        assert resumed.callbacks[0].resumed_epochs_ == stop
+        np.testing.assert_array_equal(resumed.history[:, "valid_loss"],
+                                      full.history[:, "valid_loss"])
+        np.testing.assert_array_equal(weights(resumed), weights(full))
+
+
+def test_max_epochs_counts_the_resumed_epochs(tmp_path):
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    TinyDenoiser(max_epochs=3, random_state=0, callbacks=[Resume(path)]).fit(X)
+    den = TinyDenoiser(max_epochs=3, random_state=0, callbacks=[Resume(path)]).fit(X)
+    assert len(den.history) == 3  # done already: no epoch more
+    den = TinyDenoiser(max_epochs=5, random_state=0, callbacks=[Resume(path)]).fit(X)
+    full = TinyDenoiser(max_epochs=5, random_state=0).fit(X)
+    assert len(den.history) == 5
+    np.testing.assert_array_equal(weights(den), weights(full))
+
+
+def test_resume_restores_every_optimizer_of_a_gan(tmp_path):
+    X = sines(64, n_times=32)
+    full = TinyGANGenerator(max_epochs=4, random_state=0).fit(X)
+    path = tmp_path / "state.pt"
+    TinyGANGenerator(max_epochs=4, random_state=0, callbacks=[Resume(path), Interrupt(2)]).fit(X)
+    resumed = TinyGANGenerator(max_epochs=4, random_state=0, callbacks=[Resume(path)]).fit(X)
+    np.testing.assert_array_equal(weights(resumed), weights(full))
+
+
+def test_another_estimators_state_is_refused_by_name(tmp_path):
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(path)]).fit(X)
+    with pytest.raises(ValueError, match="not a training state of a FCNNDenoiser.*TinyDenoiser"):
+        FCNNDenoiser(max_epochs=1, callbacks=[Resume(path)]).fit(X)
+    with pytest.raises(ValueError, match="built differently"):
+        TinyDenoiser(max_epochs=2, callbacks=[Resume(path)]).fit(sines(32, n_channels=3))
+    torch.save({"weights": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="not a training state.*None"):
+        TinyDenoiser(max_epochs=1, callbacks=[Resume(path)]).fit(X)
+
+
+def test_a_failed_save_keeps_the_last_complete_state(tmp_path, monkeypatch):
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    TinyDenoiser(max_epochs=2, random_state=0, callbacks=[Resume(path)]).fit(X)
+    before = path.read_bytes()
+
+    def broken_save(obj, f):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        TinyDenoiser(max_epochs=4, random_state=0, callbacks=[Resume(path)]).fit(X)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]  # no temporary file left
