@@ -29,6 +29,7 @@ plain PyTorch loop for one BG-Attention training epoch; inference at batch 256; 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -47,6 +48,7 @@ import sigest  # noqa: E402
 from sigest.base import SignalDataset  # noqa: E402
 from sigest.metrics import correlation_coefficient, rrmse_spectral, rrmse_temporal  # noqa: E402
 from sigest.noise import NoiseInjector, mix_at_snr  # noqa: E402
+from sigest.resume import Resume  # noqa: E402
 
 MODELS = ("bg-attention", "fcnn", "simple-cnn", "complex-cnn", "rnn-lstm", "novel-cnn")
 BASELINES = ("bandpass", "wavelet")
@@ -64,6 +66,8 @@ VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
 N_TIMES = 512
 SPLIT_SEED = 2021  # fixed data split, independent of the training seeds
+# --resume: the training state of the running fit, per results file (git-ignored)
+CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 
 FULL = dict(seeds=(0, 1, 2), n_pairs=200, max_epochs=4, patience=2, lr=1e-4, extra_seeds=(0,),
             emg_test_per_source=7, extra_models=("fcnn", "rnn-lstm", "simple-cnn", "complex-cnn"))
@@ -313,15 +317,23 @@ def add_scores(results, common, clean, denoised, snr, **overall):
         results.add(**common, snr_db=level, **score(clean[sel], denoised[sel]))
 
 
-def run_model(results, name, seed, cfg, train, valid, tests, conditions, examples):
+def run_model(results, name, seed, cfg, train, valid, tests, conditions, examples, state=None):
+    """Fit, test and add the rows of one model; ``state``: a :class:`Resume` file to continue
+    an interrupted fit from (deleted once the rows are in)."""
     t0 = time.perf_counter()
+    earlier_seconds = 0.0
     if name == "noisy":
         est, epochs = None, 0
     else:
-        est = make_model(name, seed, cfg, valid)
+        learned = state is not None and name not in BASELINES
+        est = make_model(name, seed, cfg, valid, **({"callbacks": [Resume(state)]}
+                                                   if learned else {}))
         est.fit(*train)
         epochs = len(est.history) if hasattr(est, "history_") else 0
-    fit_seconds = time.perf_counter() - t0
+        if learned:  # the epochs trained by the processes before this one count too
+            resumed = _resume_callback(est).resumed_epochs_
+            earlier_seconds = float(sum(est.history[:resumed, "dur"])) if resumed else 0.0
+    fit_seconds = time.perf_counter() - t0 + earlier_seconds
     for test_noise, (noisy, clean, snr) in tests.items():
         t1 = time.perf_counter()
         denoised = noisy if est is None else est.transform(noisy)
@@ -335,6 +347,11 @@ def run_model(results, name, seed, cfg, train, valid, tests, conditions, example
             examples[(conditions["artifact"], test_noise)]["_clean"] = (clean, noisy, snr)
     print(f"  {name:13s} {conditions} seed {seed}: fit {fit_seconds:6.1f}s, {epochs} epochs, "
           f"RRMSE_t {results.rows[-len(LEVELS) - 1]['rrmse_temporal']:.3f}", flush=True)
+
+
+def _resume_callback(est):
+    net = getattr(est, "denoiser_", est)  # TrainOnTargets fits a clone
+    return next(cb for _, cb in net.callbacks_ if isinstance(cb, Resume))
 
 
 # ------------------------------------------------------------------- stretch: tuned config
@@ -504,6 +521,7 @@ def run_benchmark(args, cfg):
                                      or m in args.models],
               *[m for m in AUGMENTED + RESIDUAL if args.models and m in args.models]]
     examples = {}
+    done = _resume_rows(results) if args.resume else set()
     seeds = cfg["seeds"] if args.seeds is None else tuple(args.seeds)
     jobs = [(artifact, "eegdenoisenet", seed) for seed in seeds for artifact in args.tasks]
     if args.variant != "no":
@@ -522,8 +540,13 @@ def run_benchmark(args, cfg):
         if artifact != "EMG":
             job_models = [m for m in job_models if m not in AUGMENTED]
         for name in job_models:
-            run_model(results, name, seed, cfg, *data, conditions, examples)
+            if (name, artifact, train_data, seed) in done:
+                continue
+            state = CHECKPOINTS / results.stem / f"{artifact}-{train_data}-{name}-s{seed}.pt"
+            run_model(results, name, seed, cfg, *data, conditions, examples,
+                      state=state if args.resume else None)
             results.write()
+            state.unlink(missing_ok=True)
         if args.tune and train_data == "eegdenoisenet":
             for grid_name in args.tune:
                 if artifact != "EMG" and any(name in AUGMENTED for grid in TUNE_GRIDS[grid_name]
@@ -553,6 +576,15 @@ def finalize(results, examples):
     _common._atomic_write(RESULTS / f"{done.stem}.md", text)
     figures(done, done.stem, examples)
     print(summary_md(done), flush=True)
+
+
+def _resume_rows(results):
+    """Keep the rows an interrupted run of the same command wrote; their keys, to skip."""
+    path = RESULTS / f"{results.stem}.json"
+    if not path.exists():
+        return set()
+    results.rows = [r for r in json.loads(path.read_text())["rows"] if r.get("seed") != "mean"]
+    return {(r["model"], r["artifact"], r["train_data"], r["seed"]) for r in results.rows}
 
 
 def _base_name(args):
@@ -746,6 +778,12 @@ def main(argv=None):
     parser.add_argument("--part", help="write <results>_part-PART.json (for --merge)")
     parser.add_argument("--merge", action="store_true",
                         help="merge eeg_denoising.json with the part files")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run of the same command: keep the rows "
+                             "its results file has, skip those fits, and continue the fit that "
+                             "was running from its last complete epoch (sigest.resume.Resume; "
+                             "states in benchmarks/checkpoints/, deleted once a fit's rows are "
+                             "written); the result equals an uninterrupted run's")
     parser.add_argument("--verbose", action="store_true",
                         help="print every training epoch (loss, validation loss, seconds): "
                              "progress of the long fits")
