@@ -1,8 +1,10 @@
 """Resume an interrupted ``fit`` where it stopped, early stopping included."""
 
+import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.history import History
@@ -10,6 +12,8 @@ from skorch.history import History
 from .persistence import write_atomically
 
 FORMAT = "sigest-training-state"
+# parameters that may differ between the interrupted fit and the one that continues it
+FREE_PARAMS = {"callbacks", "max_epochs", "verbose", "warm_start", "device"}
 
 
 class Resume(Callback):
@@ -24,7 +28,11 @@ class Resume(Callback):
     the result equals an uninterrupted run's: shuffling, dropout and noise of epoch *k* depend
     only on ``(random_state, k)``.
 
-    Without the file, training starts from scratch. Delete the file to start over.
+    Without the file, training starts from scratch. Delete the file to start over. A file
+    written by a fit with other parameters (numbers, strings, classes; ``max_epochs``,
+    ``callbacks``, ``verbose``, ``warm_start`` and ``device`` may change) or on other data is
+    refused with an error naming the difference, so clones fitted in parallel (a
+    ``GridSearchCV``) can never continue each other's training: give each fit its own path.
 
     Parameters
     ----------
@@ -55,9 +63,10 @@ class Resume(Callback):
     def __init__(self, path):
         self.path = path
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.resumed_epochs_ = 0
         self._best_weights = {}
+        self._fit_id = {"params": _simple_params(net), "data": _digest(X, y)}
         path = Path(self.path)
         if not path.exists():
             return
@@ -68,6 +77,7 @@ class Resume(Callback):
             raise ValueError(f"{path} is not a training state of a {type(net).__name__} "
                              f"(it holds {found!r}); delete it to start afresh, or pass another "
                              "path")
+        _check_same_fit(path, json.loads(state["fit"]), self._fit_id)
         try:
             for kind in ("modules", "criteria", "optimizers"):
                 for name, state_dict in state[kind].items():
@@ -96,6 +106,7 @@ class Resume(Callback):
         state = {
             "format": FORMAT,
             "estimator": type(net).__name__,
+            "fit": json.dumps(self._fit_id),
             **{kind: {name: getattr(net, name + "_").state_dict() for name in names}
                for kind, names in (("modules", net._modules), ("criteria", net._criteria),
                                    ("optimizers", net._optimizers))},
@@ -105,6 +116,46 @@ class Resume(Callback):
                              if callback.best_model_weights_ is not None},
         }
         write_atomically(self.path, lambda f: torch.save(state, f))
+
+
+def _simple_params(net):
+    """The parameters a continued fit must share: numbers, strings and classes, by name."""
+    params = {}
+    for key, value in sorted(net.get_params(deep=False).items()):
+        if key in FREE_PARAMS:
+            continue
+        if value is None or isinstance(value, (bool, int, float, str)):
+            params[key] = value
+        elif isinstance(value, type) or hasattr(value, "__qualname__"):
+            params[key] = f"{value.__module__}.{value.__qualname__}"
+    return params
+
+
+def _digest(*arrays):
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        if not isinstance(array, np.ndarray):
+            digest.update(repr((type(array).__name__, getattr(array, "__len__", None) and
+                                len(array))).encode())
+            continue
+        array = np.atleast_1d(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        for start in range(0, len(array), 4096):  # chunks: memory-mapped data
+            digest.update(np.ascontiguousarray(array[start:start + 4096]).tobytes())
+    return digest.hexdigest()
+
+
+def _check_same_fit(path, saved, current):
+    changed = {key: (saved["params"].get(key), current["params"].get(key))
+               for key in saved["params"].keys() | current["params"].keys()
+               if saved["params"].get(key) != current["params"].get(key)}
+    if changed:
+        raise ValueError(f"{path} was written by a fit with other parameters "
+                         f"{{name: (then, now)}} = {changed}; delete it to start afresh, or "
+                         "pass another path")
+    if saved["data"] != current["data"]:
+        raise ValueError(f"{path} was written by a fit on other data (X, y differ); delete it "
+                         "to start afresh, or pass another path")
 
 
 def _early_stoppers(net):

@@ -71,17 +71,28 @@ def test_resume_restores_every_optimizer_of_a_gan(tmp_path):
     np.testing.assert_array_equal(weights(resumed), weights(full))
 
 
-def test_another_estimators_state_is_refused_by_name(tmp_path):
+def test_a_state_of_another_fit_is_refused_naming_the_difference(tmp_path):
     X = sines(32)
     path = tmp_path / "state.pt"
     TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(path)]).fit(X)
     with pytest.raises(ValueError, match="not a training state of a FCNNDenoiser.*TinyDenoiser"):
-        FCNNDenoiser(max_epochs=1, callbacks=[Resume(path)]).fit(X)
-    with pytest.raises(ValueError, match="built differently"):
-        TinyDenoiser(max_epochs=2, callbacks=[Resume(path)]).fit(sines(32, n_channels=3))
+        FCNNDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(path)]).fit(X)
+    with pytest.raises(ValueError, match=r"other parameters.*'lr': \(0.001, 0.01\)"):
+        TinyDenoiser(max_epochs=2, lr=0.01, random_state=0, callbacks=[Resume(path)]).fit(X)
+    with pytest.raises(ValueError, match="other data"):
+        TinyDenoiser(max_epochs=2, random_state=0, callbacks=[Resume(path)]).fit(X[:-1])
     torch.save({"weights": torch.zeros(2)}, path)
     with pytest.raises(ValueError, match="not a training state.*None"):
         TinyDenoiser(max_epochs=1, callbacks=[Resume(path)]).fit(X)
+
+
+def test_free_parameters_may_change_between_the_two_fits(tmp_path):
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(path)]).fit(X)
+    den = TinyDenoiser(max_epochs=2, random_state=0, verbose=1, warm_start=True,
+                       callbacks=[Resume(path)]).fit(X)
+    assert den.callbacks[0].resumed_epochs_ == 1
 
 
 def test_a_failed_save_keeps_the_last_complete_state(tmp_path, monkeypatch):
