@@ -65,12 +65,16 @@ class Resume(Callback):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.resumed_epochs_ = 0
-        self._best_weights = {}
+        self._best_weights = None  # early stopping's, set once a state is loaded
         self._fit_id = {"params": _simple_params(net), "data": _digest(X, y)}
         path = Path(self.path)
         if not path.exists():
             return
-        state = torch.load(path, map_location=net.device, weights_only=True)
+        try:
+            state = torch.load(path, map_location=net.device, weights_only=True)
+        except Exception as error:  # a foreign or damaged file: say which and what to do
+            raise ValueError(f"{path} cannot be read as a training state ({error}); delete it "
+                             "to start afresh, or pass another path") from error
         if not isinstance(state, dict) or state.get("format") != FORMAT \
                 or state.get("estimator") != type(net).__name__:
             found = state.get("estimator") if isinstance(state, dict) else type(state).__name__

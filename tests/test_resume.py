@@ -84,6 +84,9 @@ def test_a_state_of_another_fit_is_refused_naming_the_difference(tmp_path):
     torch.save({"weights": torch.zeros(2)}, path)
     with pytest.raises(ValueError, match="not a training state.*None"):
         TinyDenoiser(max_epochs=1, callbacks=[Resume(path)]).fit(X)
+    path.write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="cannot be read as a training state"):
+        TinyDenoiser(max_epochs=1, callbacks=[Resume(path)]).fit(X)
 
 
 def test_free_parameters_may_change_between_the_two_fits(tmp_path):
