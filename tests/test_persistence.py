@@ -161,3 +161,13 @@ def test_unfitted_save_is_an_error(tmp_path):
 
     with pytest.raises(NotFittedError):
         TinyDenoiser().save(tmp_path / "x.sigest")
+
+
+def test_saved_file_gets_the_umask_mode_like_any_new_file(tmp_path):
+    den = TinyDenoiser(max_epochs=1, random_state=0).fit(np.zeros((8, 32)))
+    umask = os.umask(0o022)
+    try:
+        mode = den.save(tmp_path / "model.zip").stat().st_mode & 0o777
+    finally:
+        os.umask(umask)
+    assert mode == 0o644
