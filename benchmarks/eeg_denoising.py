@@ -583,7 +583,10 @@ def _resume_rows(results):
     path = RESULTS / f"{results.stem}.json"
     if not path.exists():
         return set()
-    results.rows = [r for r in json.loads(path.read_text())["rows"] if r.get("seed") != "mean"]
+    previous = json.loads(path.read_text())
+    results.rows = [r for r in previous["rows"] if r.get("seed") != "mean"]
+    results.notes += (f" Continued with --resume: {len(results.rows)} rows from the run of "
+                      f"{previous.get('date')} (git {str(previous.get('git'))[:10]}).")
     return {(r["model"], r["artifact"], r["train_data"], r["seed"]) for r in results.rows}
 
 
