@@ -791,6 +791,9 @@ def main(argv=None):
                         help="print every training epoch (loss, validation loss, seconds): "
                              "progress of the long fits")
     args = parser.parse_args(argv)
+    if args.resume and args.tune is not None:
+        parser.error("--resume continues the fits of the model list, not --tune searches; "
+                     "got both")
     if args.tune == []:
         args.tune = ["cheap"]
     torch.set_num_threads(1)

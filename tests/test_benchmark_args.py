@@ -16,3 +16,10 @@ def test_memmap_limit_must_be_positive(limit):
     assert out.returncode == 2
     assert "--limit-mb must be a positive number of MB" in out.stderr
     assert f"got {float(limit):g}" in out.stderr
+
+
+def test_eeg_denoising_resume_refuses_tune():
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "eeg_denoising.py"), "--resume",
+                          "--tune"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "--resume continues the fits of the model list, not --tune searches" in out.stderr
