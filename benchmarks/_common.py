@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sigest.persistence import write_atomically
+
 RESULTS = Path(__file__).resolve().parent / "results"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -140,9 +142,7 @@ def markdown_table(rows, keys=None):
 
 
 def _atomic_write(path, text):
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomically(path, lambda f: f.write(text.encode()))
 
 
 def unique_rows(payloads, key_fields, over="seed"):

@@ -542,11 +542,12 @@ def run_benchmark(args, cfg):
         for name in job_models:
             if (name, artifact, train_data, seed) in done:
                 continue
-            state = CHECKPOINTS / results.stem / f"{artifact}-{train_data}-{name}-s{seed}.pt"
-            run_model(results, name, seed, cfg, *data, conditions, examples,
-                      state=state if args.resume else None)
+            state = (CHECKPOINTS / results.stem / f"{artifact}-{train_data}-{name}-s{seed}.pt"
+                     if args.resume else None)
+            run_model(results, name, seed, cfg, *data, conditions, examples, state=state)
             results.write()
-            state.unlink(missing_ok=True)
+            if state is not None:
+                state.unlink(missing_ok=True)
         if args.tune and train_data == "eegdenoisenet":
             for grid_name in args.tune:
                 if artifact != "EMG" and any(name in AUGMENTED for grid in TUNE_GRIDS[grid_name]
