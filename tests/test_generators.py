@@ -14,7 +14,7 @@ from sigest.generative_metrics import (
     sliced_wasserstein_distance,
     tstr_trtr,
 )
-from sigest.models.gan import LogSpectrum
+from sigest.models.gan import LogSpectrum, SpectralSynthesis
 from sigest.models.wavegan import WaveGAN
 
 SMALL = {
@@ -186,6 +186,54 @@ def test_bad_noise_floor_is_named(bad):
     X, _ = _toy()
     with pytest.raises(ValueError, match="noise_floor must be 0 .none. or an odd"):
         WaveGANGenerator(max_epochs=0, module__noise_floor=bad).fit(X)
+
+
+def test_spectral_synthesis_draws_epochs_with_the_asked_spectrum():
+    from scipy.signal import welch
+
+    synth = SpectralSynthesis(width=3, n_channels=2, n_times=64)
+    assert synth.n_latent == 2 * 2 * (4 * 64 // 2 + 1)
+    knots = np.arange(64 // 2 + 1)
+    with torch.no_grad():  # channel 0: flat; channel 1: nothing above knot 8 (1/4 of Nyquist)
+        synth.log_amplitude.weight.zero_()
+        synth.log_amplitude.bias.copy_(torch.tensor(np.concatenate(
+            [np.zeros(len(knots)), np.where(knots <= 8, 0.0, -10.0)]), dtype=torch.float32))
+        synth.mean.weight.zero_()
+        synth.mean.bias.copy_(torch.tensor([5.0, -5.0]))
+        noise = torch.randn(2000, synth.n_latent, generator=torch.Generator().manual_seed(0))
+        x = synth(torch.zeros(2000, 3), noise).numpy()
+    assert x.shape == (2000, 2, 64)
+    np.testing.assert_allclose(x.mean(axis=(0, 2)), [5.0, -5.0], atol=0.1)
+    np.testing.assert_allclose(x[:, 0].var(), 1.0, rtol=0.1)  # unit amplitudes, unit variance
+    freqs, psd = welch(x, nperseg=32, axis=-1)
+    psd = psd.mean(axis=0)
+    assert psd[0, freqs > 0.2].min() > 0.5 * psd[0, (freqs > 0) & (freqs < 0.1)].mean()
+    assert psd[1, freqs > 0.2].max() < 1e-2 * psd[1, (freqs > 0) & (freqs < 0.1)].mean()
+    # drawn longer and cropped: the two ends of an epoch are no more alike than any two samples
+    assert abs(np.corrcoef(x[:, 0, 0], x[:, 0, -1])[0, 1]) < 0.1
+
+
+def test_spectral_synthesis_samples_deterministically_and_trains():
+    X, y = _toy()
+    gen = GANGenerator(module__synthesis="spectral", max_epochs=2, loss="wgan-gp",
+                       random_state=0, **SMALL[GANGenerator]).fit(X, y)
+    assert gen.module_.latent_dim == 16 + 2 * (4 * 64 // 2 + 1)
+    assert np.all(np.isfinite(gen.history[:, "train_loss"]))
+    first = gen.sample(6, y="seizure", random_state=3)
+    assert first.shape == (6, 64)
+    np.testing.assert_array_equal(first, gen.sample(6, y="seizure", random_state=3))
+    assert not np.array_equal(first, gen.sample(6, y="seizure", random_state=4))
+    floored = GANGenerator(module__synthesis="spectral", module__noise_floor=5, max_epochs=1,
+                           **SMALL[GANGenerator]).fit(X)
+    assert floored.module_.latent_dim == 16 + 2 * (4 * 64 // 2 + 1) + 64
+    assert np.isfinite(floored.sample(3, random_state=0)).all()
+
+
+@pytest.mark.parametrize("bad", ["spectrum", None, 1])
+def test_bad_synthesis_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="synthesis must be 'waveform' or 'spectral'; got"):
+        GANGenerator(max_epochs=0, module__synthesis=bad).fit(X)
 
 
 def test_log_spectrum_is_the_hann_windowed_log_periodogram():

@@ -40,8 +40,11 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
         ``module__hidden_d``, ``module__dropout``, ``module__batch_norm``,
         ``module__post_filter`` (length of a learned FIR filter on the output; 0, the
         default, for none), ``module__spectral_critic`` (True: the discriminator also reads
-        each epoch's log power spectrum) and ``module__noise_floor`` (length of the learned
-        filter of a coloured noise added to the output; 0, the default, for none).
+        each epoch's log power spectrum), ``module__noise_floor`` (length of the learned
+        filter of a coloured noise added to the output; 0, the default, for none) and
+        ``module__synthesis`` ("waveform", the seed's linear output layer, or "spectral": the
+        last layer chooses each epoch's amplitude spectrum and the epoch is a random draw with
+        that spectrum, see :class:`sigest.models.gan.SpectralSynthesis`).
     lr : float, default=2e-4
         Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
         ``optimizer__betas`` is given).

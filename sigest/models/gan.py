@@ -115,12 +115,56 @@ class NoiseFloor(nn.Module):
         return x + floor.view(n, n_channels, n_times)
 
 
+class SpectralSynthesis(nn.Module):
+    """The generator's last layer when ``synthesis="spectral"``: features -> an amplitude
+    spectrum and a mean per epoch and channel -> a Gaussian-process draw with that spectrum.
+
+    The complex coefficients are the amplitudes times complex Gaussian noise (the last
+    ``n_latent`` entries of the latent vector, so sampling stays deterministic under a seed).
+    The epoch is synthesised ``extend`` times longer than asked and its middle kept, so it does
+    not wrap around its ends as a single period would. Every epoch's spectrum then varies
+    around the one the network chose, as a recording's periodogram does, and power the network
+    did not ask for (a dense layer's broadband residue) cannot appear.
+    """
+
+    def __init__(self, width, n_channels, n_times, extend=4):
+        super().__init__()
+        self.shape, self.length = (n_channels, n_times), extend * n_times
+        n_knots, self.n_bins = n_times // 2 + 1, self.length // 2 + 1
+        self.n_latent = 2 * n_channels * self.n_bins
+        self.log_amplitude = nn.Linear(width, n_channels * n_knots)
+        self.mean = nn.Linear(width, n_channels)
+        # the long synthesis has extend x the bins: interpolate the n_knots amplitudes linearly
+        pos = np.linspace(0, n_knots - 1, self.n_bins)
+        lo = np.minimum(np.floor(pos).astype(int), max(n_knots - 2, 0))
+        weight, cols = pos - lo, np.arange(self.n_bins)
+        interp = np.zeros((n_knots, self.n_bins), np.float32)
+        interp[lo, cols] += 1 - weight
+        interp[np.minimum(lo + 1, n_knots - 1), cols] += weight
+        self.register_buffer("interp", torch.from_numpy(interp), persistent=False)
+
+    def forward(self, h, noise):
+        n, (n_channels, n_times) = len(h), self.shape
+        amplitude = torch.exp(self.log_amplitude(h).view(n, n_channels, -1) @ self.interp)
+        noise = noise.reshape(n, n_channels, self.n_bins, 2)
+        coef = amplitude * torch.complex(noise[..., 0], noise[..., 1])
+        # irfft's 1 / length: scale so unit amplitudes give about unit variance
+        x = torch.fft.irfft(coef, n=self.length) * np.sqrt(self.length / 2)
+        start = (self.length - n_times) // 2
+        return x[..., start:start + n_times] + self.mean(h).unsqueeze(-1)
+
+
 class DenseGenerator(nn.Module):
-    """Latent vector (+ label) -> dense layers -> ``(batch, n_channels, n_times)``."""
+    """Latent vector (+ label) -> dense layers -> ``(batch, n_channels, n_times)``, the last
+    layer a linear map to the samples (``synthesis="waveform"``) or a
+    :class:`SpectralSynthesis` (``"spectral"``)."""
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
-                 hidden=(256, 512, 1024), batch_norm=True, post_filter=0, noise_floor=0):
+                 hidden=(256, 512, 1024), batch_norm=True, post_filter=0, noise_floor=0,
+                 synthesis="waveform"):
         super().__init__()
+        if synthesis not in ("waveform", "spectral"):
+            raise ValueError(f"synthesis must be 'waveform' or 'spectral'; got {synthesis!r}")
         self.out_shape = (n_channels, n_times)
         self.post_filter = PostFilter(n_channels, post_filter)
         self.noise_floor = NoiseFloor(n_channels, n_times, n_classes, noise_floor)
@@ -132,14 +176,24 @@ class DenseGenerator(nn.Module):
                 layers += [nn.BatchNorm1d(size)]
             layers += [nn.LeakyReLU(0.2)]
             width = size
-        layers += [nn.Linear(width, n_channels * n_times)]
+        self.spectral = SpectralSynthesis(width, n_channels, n_times) \
+            if synthesis == "spectral" else None
+        if self.spectral is None:
+            layers += [nn.Linear(width, n_channels * n_times)]
         self.net = nn.Sequential(*layers)
+        # latent entries used as noise, after the network's own: the synthesis's, the floor's
+        self.n_latent = self.noise_floor.n_latent + (self.spectral.n_latent if self.spectral
+                                                     else 0)
 
     def forward(self, z, labels=None):
-        z, noise = self.noise_floor.split(z)
-        out = self.net(self.condition(z, labels))
-        return self.noise_floor(self.post_filter(out.view(len(out), *self.out_shape)), noise,
-                                labels)
+        z, floor_noise = self.noise_floor.split(z)
+        if self.spectral is None:
+            out = self.net(self.condition(z, labels)).view(len(z), *self.out_shape)
+        else:
+            own, noise = z[:, : z.shape[1] - self.spectral.n_latent], \
+                z[:, z.shape[1] - self.spectral.n_latent:]
+            out = self.spectral(self.net(self.condition(own, labels)), noise)
+        return self.noise_floor(self.post_filter(out), floor_noise, labels)
 
 
 def hann_power(x, window):
@@ -236,15 +290,20 @@ class DenseGAN(nn.Module):
         Length (odd) of the learned filter of a coloured noise floor added to the generator's
         output (:class:`NoiseFloor`), started at zero; 0 for none. Its white noise extends the
         latent vector, so ``latent_dim`` is then ``latent_dim + n_channels * n_times``.
+    synthesis : {"waveform", "spectral"}, default="waveform"
+        How the generator's last layer makes an epoch: the seed's linear map to the samples, or
+        an amplitude spectrum per epoch turned into a Gaussian-process draw
+        (:class:`SpectralSynthesis`). Its complex noise also extends the latent vector.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
                  hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True,
-                 post_filter=0, spectral_critic=False, noise_floor=0):
+                 post_filter=0, spectral_critic=False, noise_floor=0, synthesis="waveform"):
         super().__init__()
         self.generator = DenseGenerator(n_channels, n_times, n_classes, latent_dim,
-                                        tuple(hidden_g), batch_norm, post_filter, noise_floor)
-        self.latent_dim = latent_dim + self.generator.noise_floor.n_latent
+                                        tuple(hidden_g), batch_norm, post_filter, noise_floor,
+                                        synthesis)
+        self.latent_dim = latent_dim + self.generator.n_latent
         self.discriminator = DenseDiscriminator(n_channels, n_times, n_classes,
                                                 tuple(hidden_d), dropout, spectral_critic)
 
