@@ -209,8 +209,10 @@ def test_spectral_synthesis_draws_epochs_with_the_asked_spectrum():
     psd = psd.mean(axis=0)
     assert psd[0, freqs > 0.2].min() > 0.5 * psd[0, (freqs > 0) & (freqs < 0.1)].mean()
     assert psd[1, freqs > 0.2].max() < 1e-2 * psd[1, (freqs > 0) & (freqs < 0.1)].mean()
-    # drawn longer and cropped: the two ends of an epoch are no more alike than any two samples
-    assert abs(np.corrcoef(x[:, 0, 0], x[:, 0, -1])[0, 1]) < 0.1
+    # drawn longer and cropped, the low-passed channel does not wrap around: its neighbouring
+    # samples are alike, its two ends (neighbours in a one-period draw) are not
+    assert np.corrcoef(x[:, 1, 0], x[:, 1, 1])[0, 1] > 0.8
+    assert abs(np.corrcoef(x[:, 1, 0], x[:, 1, -1])[0, 1]) < 0.1
 
 
 def test_spectral_synthesis_samples_deterministically_and_trains():
