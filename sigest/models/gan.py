@@ -54,6 +54,12 @@ def _check_filter_length(length, name, zero_means):
                          f"{length!r}")
 
 
+def split_latent_tail(z, n_tail):
+    """``z`` as (its first entries, its last ``n_tail``): a layer's noise rides at the end of
+    the latent vector so that ``sample(random_state=)`` draws it too."""
+    return z[:, : z.shape[1] - n_tail], z[:, z.shape[1] - n_tail:]
+
+
 class PostFilter(nn.Module):
     """A learned FIR filter per channel on the generator's output (WaveGAN's post-processing
     filter), started as the identity; ``length=0`` is no filter.
@@ -101,7 +107,7 @@ class NoiseFloor(nn.Module):
 
     def split(self, z):
         """The generator's own latent entries and the noise floor's white noise."""
-        return (z[:, : z.shape[1] - self.n_latent], z[:, z.shape[1] - self.n_latent:])
+        return split_latent_tail(z, self.n_latent)
 
     def forward(self, x, noise, labels=None):
         if self.taps is None:
@@ -135,13 +141,11 @@ class SpectralSynthesis(nn.Module):
         self.log_amplitude = nn.Linear(width, n_channels * n_knots)
         self.mean = nn.Linear(width, n_channels)
         # the long synthesis has extend x the bins: interpolate the n_knots amplitudes linearly
+        # (row k: where knot k's amplitude goes)
         pos = np.linspace(0, n_knots - 1, self.n_bins)
-        lo = np.minimum(np.floor(pos).astype(int), max(n_knots - 2, 0))
-        weight, cols = pos - lo, np.arange(self.n_bins)
-        interp = np.zeros((n_knots, self.n_bins), np.float32)
-        interp[lo, cols] += 1 - weight
-        interp[np.minimum(lo + 1, n_knots - 1), cols] += weight
-        self.register_buffer("interp", torch.from_numpy(interp), persistent=False)
+        interp = np.stack([np.interp(pos, np.arange(n_knots), row) for row in np.eye(n_knots)])
+        self.register_buffer("interp", torch.tensor(interp, dtype=torch.float32),
+                             persistent=False)
 
     def forward(self, h, noise):
         n, (n_channels, n_times) = len(h), self.shape
@@ -190,8 +194,7 @@ class DenseGenerator(nn.Module):
         if self.spectral is None:
             out = self.net(self.condition(z, labels)).view(len(z), *self.out_shape)
         else:
-            own, noise = z[:, : z.shape[1] - self.spectral.n_latent], \
-                z[:, z.shape[1] - self.spectral.n_latent:]
+            own, noise = split_latent_tail(z, self.spectral.n_latent)
             out = self.spectral(self.net(self.condition(own, labels)), noise)
         return self.noise_floor(self.post_filter(out), floor_noise, labels)
 
