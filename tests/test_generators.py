@@ -14,7 +14,7 @@ from sigest.generative_metrics import (
     sliced_wasserstein_distance,
     tstr_trtr,
 )
-from sigest.models.gan import LogSpectrum, SpectralSynthesis
+from sigest.models.gan import LineNoise, LogSpectrum, SpectralSynthesis
 from sigest.models.wavegan import WaveGAN
 
 SMALL = {
@@ -229,6 +229,49 @@ def test_spectral_synthesis_samples_deterministically_and_trains():
                            **SMALL[GANGenerator]).fit(X)
     assert floored.module_.latent_dim == 16 + 2 * (4 * 64 // 2 + 1) + 64
     assert np.isfinite(floored.sample(3, random_state=0)).all()
+
+
+def test_line_noise_is_a_steady_sinusoid_of_random_phase_shared_by_the_channels():
+    line = LineNoise(width=3, n_channels=2, n_times=128, cycles=(0.25,))
+    assert line.n_latent == 2
+    with torch.no_grad():  # amplitudes 1 and 2
+        line.log_amplitude.bias.copy_(torch.tensor([0.0, np.log(2.0)]))
+        noise = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
+        x = line(torch.zeros(2000, 2, 128), torch.zeros(2000, 3), noise).numpy()
+    np.testing.assert_allclose(x[:, 1], 2 * x[:, 0], atol=1e-5)
+    np.testing.assert_allclose(x[:, 0].var(axis=1), 0.5, atol=1e-3)  # steady, not random
+    spectrum = np.abs(np.fft.rfft(x[:, 0], axis=-1)) ** 2
+    assert spectrum.argmax(axis=-1).tolist() == [32] * 2000  # 0.25 cycles/sample = bin 32
+    phase = np.angle(np.fft.rfft(x[:, 0], axis=-1)[:, 32])
+    assert abs(np.exp(1j * phase).mean()) < 0.05  # uniform over draws
+
+
+def test_line_freq_in_hz_is_added_to_either_synthesis():
+    X, y = _toy()
+    for synthesis in ("waveform", "spectral"):
+        gen = GANGenerator(line_freq=(16, 24), sfreq=64, module__synthesis=synthesis,
+                           max_epochs=1, random_state=0, **SMALL[GANGenerator]).fit(X, y)
+        line = gen.module_.generator.line
+        angle = 2 * np.pi * np.outer([0.25, 0.375], np.arange(64))
+        np.testing.assert_allclose(line.angle.numpy(), angle, rtol=1e-5, atol=1e-4)
+        plain = GANGenerator(module__synthesis=synthesis, max_epochs=0,
+                             **SMALL[GANGenerator]).fit(X, y)
+        assert gen.module_.latent_dim == plain.module_.latent_dim + 4
+        np.testing.assert_array_equal(gen.sample(5, random_state=1),
+                                      gen.sample(5, random_state=1))
+
+
+@pytest.mark.parametrize("bad", [-50, 0, "50", True, (), (50, float("nan"))])
+def test_bad_line_freq_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="line_freq must be a positive frequency in Hz"):
+        GANGenerator(max_epochs=0, line_freq=bad, sfreq=200).fit(X)
+
+
+def test_line_freq_without_sfreq_is_named():
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="line_freq=50 needs the sampling frequency"):
+        GANGenerator(max_epochs=0, line_freq=50).fit(X)
 
 
 @pytest.mark.parametrize("bad", ["spectrum", None, 1])

@@ -6,6 +6,7 @@ class-conditional model), ``sample(n_samples, y=None, random_state=None)`` and
 Wasserstein loss and a gradient penalty instead of the non-saturating GAN loss.
 """
 
+import numpy as np
 import torch
 
 from ..base import SignalGenerator
@@ -45,6 +46,11 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
         ``module__synthesis`` ("waveform", the seed's linear output layer, or "spectral": the
         last layer chooses each epoch's amplitude spectrum and the epoch is a random draw with
         that spectrum, see :class:`sigest.models.gan.SpectralSynthesis`).
+    line_freq : float or tuple of float, optional
+        Mains frequencies in Hz (e.g. 50, or ``(50, 100)`` with a harmonic) whose interference
+        the generator adds as steady sinusoids of learned amplitude and random phase
+        (:class:`sigest.models.gan.LineNoise`); needs the sampling frequency (``sfreq`` or an
+        mne object). None for none.
     lr : float, default=2e-4
         Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
         ``optimizer__betas`` is given).
@@ -73,9 +79,27 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
     """
 
     def __init__(self, module=DenseGAN, *, lr=2e-4, max_epochs=100, batch_size=64, loss="gan",
-                 **kwargs):
+                 line_freq=None, **kwargs):
         super().__init__(module, lr=lr, max_epochs=max_epochs, batch_size=batch_size, loss=loss,
                          **kwargs)
+        self.line_freq = line_freq
+
+    def _module_shape_kwargs(self):
+        kwargs = super()._module_shape_kwargs()
+        if self.line_freq is not None:
+            kwargs["line_cycles"] = self._line_cycles()
+        return kwargs
+
+    def _line_cycles(self):
+        freqs = self.line_freq if isinstance(self.line_freq, (tuple, list)) else [self.line_freq]
+        if not freqs or not all(isinstance(f, (int, float, np.number)) and not isinstance(f, bool)
+                                and np.isfinite(f) and f > 0 for f in freqs):
+            raise ValueError(f"line_freq must be a positive frequency in Hz, a tuple of them, or "
+                             f"None; got {self.line_freq!r}")
+        if self.sfreq_ is None:
+            raise ValueError(f"line_freq={self.line_freq!r} needs the sampling frequency: pass "
+                             f"sfreq= or an mne object; got neither")
+        return tuple(float(f) / self.sfreq_ for f in freqs)
 
 
 class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):

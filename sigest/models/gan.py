@@ -158,14 +158,56 @@ class SpectralSynthesis(nn.Module):
         return x[..., start:start + n_times] + self.mean(h).unsqueeze(-1)
 
 
+class LineNoise(nn.Module):
+    """Mains interference added to the generator's output: a sinusoid at each of ``cycles``
+    (frequencies in cycles per sample), its amplitude per channel chosen by the generator from
+    its features, its phase random per epoch and shared by the channels (one supply feeds
+    them all); ``cycles=()`` is none.
+
+    A recording's line interference is a steady sinusoid. A generator that draws every
+    frequency at random (:class:`SpectralSynthesis`) would give it a random amplitude instead,
+    and one that maps the latent vector to the samples has to learn a phase-free sinusoid
+    through a dense layer. The phase comes from two latent entries per frequency (``n_latent``),
+    so sampling stays deterministic under a seed.
+    """
+
+    def __init__(self, width, n_channels, n_times, cycles=()):
+        super().__init__()
+        cycles = tuple(cycles)
+        if not all(isinstance(c, (int, float, np.number)) and not isinstance(c, bool)
+                   and np.isfinite(c) and c > 0 for c in cycles):
+            raise ValueError(f"line_cycles must be positive frequencies in cycles per sample; "
+                             f"got {cycles!r}")
+        self.n_channels, self.n_freqs = n_channels, len(cycles)
+        self.n_latent = 2 * len(cycles)
+        self.log_amplitude = None
+        if cycles:
+            self.log_amplitude = nn.Linear(width, n_channels * len(cycles))
+            with torch.no_grad():  # start faint: 5% of the data's standard deviation
+                self.log_amplitude.weight.zero_()
+                self.log_amplitude.bias.fill_(-3.0)
+            angle = 2 * np.pi * np.outer(cycles, np.arange(n_times))
+            self.register_buffer("angle", torch.tensor(angle, dtype=torch.float32),
+                                 persistent=False)
+
+    def forward(self, x, h, noise):
+        if self.log_amplitude is None:
+            return x
+        n = len(h)
+        phase = torch.atan2(noise[:, 1::2], noise[:, 0::2]).unsqueeze(-1)
+        waves = torch.sin(self.angle + phase)  # (n, n_freqs, n_times)
+        amplitude = torch.exp(self.log_amplitude(h)).view(n, self.n_channels, self.n_freqs)
+        return x + amplitude @ waves
+
+
 class DenseGenerator(nn.Module):
     """Latent vector (+ label) -> dense layers -> ``(batch, n_channels, n_times)``, the last
     layer a linear map to the samples (``synthesis="waveform"``) or a
-    :class:`SpectralSynthesis` (``"spectral"``)."""
+    :class:`SpectralSynthesis` (``"spectral"``), plus an optional :class:`LineNoise`."""
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
                  hidden=(256, 512, 1024), batch_norm=True, post_filter=0, noise_floor=0,
-                 synthesis="waveform"):
+                 synthesis="waveform", line_cycles=()):
         super().__init__()
         if synthesis not in ("waveform", "spectral"):
             raise ValueError(f"synthesis must be 'waveform' or 'spectral'; got {synthesis!r}")
@@ -182,20 +224,27 @@ class DenseGenerator(nn.Module):
             width = size
         self.spectral = SpectralSynthesis(width, n_channels, n_times) \
             if synthesis == "spectral" else None
+        self.line = LineNoise(width, n_channels, n_times, line_cycles)
         if self.spectral is None:
             layers += [nn.Linear(width, n_channels * n_times)]
         self.net = nn.Sequential(*layers)
-        # latent entries used as noise, after the network's own: the synthesis's, the floor's
-        self.n_latent = self.noise_floor.n_latent + (self.spectral.n_latent if self.spectral
-                                                     else 0)
+        # latent entries used as noise, after the network's own: the line's phases, the
+        # synthesis's, the floor's
+        self.n_latent = self.noise_floor.n_latent + self.line.n_latent + (
+            self.spectral.n_latent if self.spectral else 0)
 
     def forward(self, z, labels=None):
         z, floor_noise = self.noise_floor.split(z)
+        z, noise = split_latent_tail(z, self.spectral.n_latent if self.spectral else 0)
+        own, phases = split_latent_tail(z, self.line.n_latent)
+        features = self.condition(own, labels)
         if self.spectral is None:
-            out = self.net(self.condition(z, labels)).view(len(z), *self.out_shape)
+            h = self.net[:-1](features)
+            out = self.net[-1](h).view(len(z), *self.out_shape)
         else:
-            own, noise = split_latent_tail(z, self.spectral.n_latent)
-            out = self.spectral(self.net(self.condition(own, labels)), noise)
+            h = self.net(features)
+            out = self.spectral(h, noise)
+        out = self.line(out, h, phases)
         return self.noise_floor(self.post_filter(out), floor_noise, labels)
 
 
@@ -297,15 +346,20 @@ class DenseGAN(nn.Module):
         How the generator's last layer makes an epoch: the seed's linear map to the samples, or
         an amplitude spectrum per epoch turned into a Gaussian-process draw
         (:class:`SpectralSynthesis`). Its complex noise also extends the latent vector.
+    line_cycles : tuple of float, default=()
+        Frequencies, in cycles per sample, of mains interference added to the output
+        (:class:`LineNoise`), e.g. ``(50 / sfreq,)``; () for none. ``GANGenerator(line_freq=)``
+        sets it in Hz. Two latent entries per frequency draw the phase.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100,
                  hidden_g=(256, 512, 1024), hidden_d=(512, 256), dropout=0.3, batch_norm=True,
-                 post_filter=0, spectral_critic=False, noise_floor=0, synthesis="waveform"):
+                 post_filter=0, spectral_critic=False, noise_floor=0, synthesis="waveform",
+                 line_cycles=()):
         super().__init__()
         self.generator = DenseGenerator(n_channels, n_times, n_classes, latent_dim,
                                         tuple(hidden_g), batch_norm, post_filter, noise_floor,
-                                        synthesis)
+                                        synthesis, line_cycles)
         self.latent_dim = latent_dim + self.generator.n_latent
         self.discriminator = DenseDiscriminator(n_channels, n_times, n_classes,
                                                 tuple(hidden_d), dropout, spectral_critic)
