@@ -32,6 +32,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # HistGradientBoosting: one thread, like torch
@@ -67,6 +68,7 @@ from sigest.generative_metrics import (  # noqa: E402
     welch_psd,
 )
 
+CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 SFREQ = 173.61
 CLASS_NAMES = {1: "S (seizure)", 2: "F", 3: "N", 4: "O", 5: "Z"}
 WGAN = {"loss": "wgan-gp", "n_critic": 5, "lr": 1e-4, "optimizer__betas": (0.5, 0.9)}
@@ -364,6 +366,11 @@ def main():
                     final_loss_g=hist[-1, "train_loss"], final_loss_d=hist[-1, "train_loss_d"],
                     **row)
         results.write(keys)
+        # kept (git-ignored) so a fitted generator can be sampled again without refitting
+        (CHECKPOINTS / f"eeg_synthesis{suffix}").mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():  # the TimeBudget callback is not stored; that is fine
+            warnings.simplefilter("ignore", UserWarning)
+            gen.save(CHECKPOINTS / f"eeg_synthesis{suffix}" / f"{config}.zip")
         samples[config] = (X_fake, y_te)
         print(config, f"{len(hist)} epochs {fit_s:.0f} s", {k: round(v, 3) for k, v in row.items()},
               flush=True)
