@@ -5,8 +5,9 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
+from skorch.callbacks import Callback
 
-from sigest.estimators.generators import GANGenerator, WaveGANGenerator
+from sigest.estimators.generators import GANGenerator, GeneratorEMA, WaveGANGenerator
 from sigest.generative_metrics import (
     EmbeddingClassifier,
     frechet_distance,
@@ -272,6 +273,49 @@ def test_line_freq_without_sfreq_is_named():
     X, _ = _toy()
     with pytest.raises(ValueError, match="line_freq=50 needs the sampling frequency"):
         GANGenerator(max_epochs=0, line_freq=50).fit(X)
+
+
+class _RecordGenerator(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.states_ = []
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if training:
+            self.states_.append({k: v.detach().clone()
+                                 for k, v in net.module_.generator.state_dict().items()})
+
+
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_generator_ema_leaves_the_average_of_the_steps_in_the_generator(cls):
+    X, y = _toy()
+    record = _RecordGenerator()
+    gen = cls(max_epochs=2, batch_size=16, callbacks=[record, GeneratorEMA(0.9)],
+              random_state=0, **SMALL[cls]).fit(X, y)
+    steps, start = record.states_, _initial_state(cls, X, y)
+    assert len(steps) == 2 * 4  # 60 epochs in batches of 16, 2 epochs
+    final = gen.module_.generator.state_dict()
+    floats = [key for key in final if final[key].is_floating_point()]
+    for key in floats:
+        average = start[key].double()
+        for t, state in enumerate(steps, start=1):
+            decay = min(0.9, (1 + t) / (10 + t))
+            average = decay * average + (1 - decay) * state[key].double()
+        torch.testing.assert_close(final[key].double(), average, rtol=1e-5, atol=1e-6)
+    assert any(not torch.equal(final[key], steps[-1][key]) for key in floats)
+    np.testing.assert_array_equal(gen.sample(4, random_state=0), gen.sample(4, random_state=0))
+
+
+def _initial_state(cls, X, y):
+    """The generator's weights before the first step (same seed, no training)."""
+    gen = cls(max_epochs=0, batch_size=16, random_state=0, **SMALL[cls]).fit(X, y)
+    return gen.module_.generator.state_dict()
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, "0.9", True])
+def test_bad_generator_ema_decay_is_named(bad):
+    X, _ = _toy()
+    with pytest.raises(ValueError, match="GeneratorEMA decay must be a number in .0, 1.; got"):
+        GANGenerator(max_epochs=1, callbacks=[GeneratorEMA(bad)]).fit(X)
 
 
 @pytest.mark.parametrize("bad", ["spectrum", None, 1])
