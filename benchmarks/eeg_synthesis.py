@@ -319,6 +319,10 @@ def main():
     parser.add_argument("--path", default=None, help="bonn-eeg folder (default $SIGEST_DATA)")
     parser.add_argument("--configs", nargs="+", choices=tuple(CONFIGS), default=tuple(CONFIGS),
                         help="fidelity configs to train (default: all)")
+    parser.add_argument("--generator-seed", type=int, default=0,
+                        help="random_state of the fidelity generators and their samples (0); "
+                             "the metrics' own seeds stay fixed, so runs differ by the "
+                             "generator only")
     parser.add_argument("--no-usefulness", action="store_true", help="fidelity only")
     parser.add_argument("--part", default="",
                         help="write eeg_synthesis_<part>.json (a run of some configs)")
@@ -377,7 +381,7 @@ def main():
 
     samples = {}
     for config in args.configs:
-        seed = 0
+        seed = args.generator_seed
         gen = make_generator(config, budget, seed)
         t = time.perf_counter()
         gen.fit(X_tr, y_tr)
@@ -385,7 +389,7 @@ def main():
         X_fake = gen.sample(len(y_te), y=y_te, random_state=seed)
         y_syn = y_tr
         X_syn = gen.sample(len(y_syn), y=y_syn, random_state=seed + 1)
-        row = fidelity_metrics(X_te, y_te, X_fake, y_te, embedding, n_c2st, seed)
+        row = fidelity_metrics(X_te, y_te, X_fake, y_te, embedding, n_c2st, seed=0)
         row.update(tstr_trtr(None, None, X_syn, y_syn, X_te, y_te, sfreq=SFREQ))
         row["trtr_accuracy"] = tt["trtr_accuracy"]
         row["trtr_balanced_accuracy"] = tt["trtr_balanced_accuracy"]
