@@ -292,7 +292,7 @@ def test_generator_ema_leaves_the_average_of_the_steps_in_the_generator(cls):
     gen = cls(max_epochs=2, batch_size=16, callbacks=[record, GeneratorEMA(0.9)],
               random_state=0, **SMALL[cls]).fit(X, y)
     steps, start = record.states_, _initial_state(cls, X, y)
-    assert len(steps) == 2 * 4  # 60 epochs in batches of 16, 2 epochs
+    assert len(steps) == 2 * 4  # 60 signal epochs in batches of 16: 4 steps per pass, 2 passes
     final = gen.module_.generator.state_dict()
     floats = [key for key in final if final[key].is_floating_point()]
     for key in floats:
