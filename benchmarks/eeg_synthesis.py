@@ -77,6 +77,11 @@ SFREQ = 173.61
 CLASS_NAMES = {1: "S (seizure)", 2: "F", 3: "N", 4: "O", 5: "Z"}
 WGAN = {"loss": "wgan-gp", "n_critic": 5, "lr": 1e-4, "optimizer__betas": (0.5, 0.9)}
 TTUR = {**WGAN, "n_critic": 1, "lr_discriminator": 4e-4}
+# the spectral-synthesis family, each config the one before plus one change
+SPECTRAL_SYNTHESIS = {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
+                      "module__spectral_critic": True, "module__synthesis": "spectral"}
+MAINS = {**SPECTRAL_SYNTHESIS, "line_freq": 50.0, "sfreq": SFREQ}
+MAINS_EMA = {**MAINS, "ema": 0.999}  # the decay of a GeneratorEMA callback (make_generator)
 CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan": ("gan", GANGenerator, {}),
     "gan-wgan-gp": ("gan", GANGenerator, {**WGAN, "module__dropout": 0.0}),
@@ -134,41 +139,21 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     # every refuted fix above shapes a waveform made sample by sample; here the last layer makes
     # each epoch's amplitude spectrum and the epoch is a random draw with it (an exploratory
     # check: such draws with the real training epochs' own spectra pass the C2ST below 35 Hz)
-    "gan-wgan-gp-spectral-synthesis": ("gan", GANGenerator,
-                                       {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
-                                        "module__spectral_critic": True,
-                                        "module__synthesis": "spectral"}),
+    "gan-wgan-gp-spectral-synthesis": ("gan", GANGenerator, SPECTRAL_SYNTHESIS),
     # the scalp sets (Z, O) carry 50-Hz mains, a steady sinusoid that a random draw can only
     # give a random amplitude (an exploratory check: its high band scores C2ST 0.98 as a draw,
     # 0.82 with a sinusoid of the epoch's own amplitude added); a learned line component adds it
-    "gan-wgan-gp-spectral-synthesis-mains": ("gan", GANGenerator,
-                                             {**WGAN, "module__dropout": 0.0,
-                                              "spectral_weight": 1.0,
-                                              "module__spectral_critic": True,
-                                              "module__synthesis": "spectral", "line_freq": 50.0,
-                                              "sfreq": SFREQ}),
+    "gan-wgan-gp-spectral-synthesis-mains": ("gan", GANGenerator, MAINS),
     # the last step's generator wanders (an exploratory look at the 2,400-s mains run: every
     # class's band powers 0.1-0.5 log10 units too high, PSD distance 1.8 after 0.65 at 600 s);
     # sample from the average of the last ~1,000 generator steps instead
-    "gan-wgan-gp-spectral-synthesis-mains-ema": ("gan", GANGenerator,
-                                                 {**WGAN, "module__dropout": 0.0,
-                                                  "spectral_weight": 1.0,
-                                                  "module__spectral_critic": True,
-                                                  "module__synthesis": "spectral",
-                                                  "line_freq": 50.0, "sfreq": SFREQ,
-                                                  "ema": 0.999}),
+    "gan-wgan-gp-spectral-synthesis-mains-ema": ("gan", GANGenerator, MAINS_EMA),
     # with the average generator the low bands match in level; above 30 Hz each epoch's log
     # power still varies too little between epochs (an exploratory look: SD 0.27-0.42 against
     # 0.42-0.60 real), so its mean log power sits too high while its log mean power is right:
     # match the mean and covariance of log band powers (spectral_bands) too
     "gan-wgan-gp-spectral-synthesis-mains-ema-bands": ("gan", GANGenerator,
-                                                       {**WGAN, "module__dropout": 0.0,
-                                                        "spectral_weight": 1.0,
-                                                        "spectral_bands": 8,
-                                                        "module__spectral_critic": True,
-                                                        "module__synthesis": "spectral",
-                                                        "line_freq": 50.0, "sfreq": SFREQ,
-                                                        "ema": 0.999}),
+                                                       {**MAINS_EMA, "spectral_bands": 8}),
     "wavegan-wgan-gp-spectral-critic": ("wavegan", WaveGANGenerator,
                                         {**WGAN, "spectral_weight": 1.0, "module__post_filter": 31,
                                          "module__spectral_critic": True}),
@@ -180,7 +165,7 @@ def make_generator(config, budget, seed, max_epochs=100000):
     _, cls, params = CONFIGS[config]
     params = dict(params)
     callbacks = [TimeBudget(budget)]
-    if "ema" in params:  # the decay of a GeneratorEMA callback
+    if "ema" in params:
         callbacks.append(GeneratorEMA(params.pop("ema")))
     return cls(max_epochs=max_epochs, random_state=seed, callbacks=callbacks, **params)
 

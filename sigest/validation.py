@@ -31,6 +31,18 @@ def check_sfreq(sfreq, name="sfreq"):
     return float(sfreq)
 
 
+def is_positive_real(value):
+    """True for a finite real number > 0 (booleans and complex numbers are not).
+
+    Examples
+    --------
+    >>> is_positive_real(50), is_positive_real(0.0), is_positive_real(True)
+    (True, False, False)
+    """
+    return (not isinstance(value, bool) and isinstance(value, numbers.Real)
+            and bool(np.isfinite(value)) and value > 0)
+
+
 def check_non_negative(value, name):
     """Raise a ValueError unless ``value`` is a real number >= 0 (a loss weight, say).
 

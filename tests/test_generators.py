@@ -262,7 +262,7 @@ def test_line_freq_in_hz_is_added_to_either_synthesis():
                                       gen.sample(5, random_state=1))
 
 
-@pytest.mark.parametrize("bad", [-50, 0, "50", True, (), (50, float("nan"))])
+@pytest.mark.parametrize("bad", [-50, 0, "50", True, 50j, (), (50, float("nan"))])
 def test_bad_line_freq_is_named(bad):
     X, _ = _toy()
     with pytest.raises(ValueError, match="line_freq must be a positive frequency in Hz"):

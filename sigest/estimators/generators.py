@@ -6,13 +6,13 @@ class-conditional model), ``sample(n_samples, y=None, random_state=None)`` and
 Wasserstein loss and a gradient penalty instead of the non-saturating GAN loss.
 """
 
-import numpy as np
 import torch
 from skorch.callbacks import Callback
 
 from ..base import SignalGenerator
 from ..models.gan import DenseGAN
 from ..models.wavegan import WaveGAN
+from ..validation import is_positive_real
 
 
 class GeneratorEMA(Callback):
@@ -47,8 +47,7 @@ class GeneratorEMA(Callback):
 
     def on_train_begin(self, net, **kwargs):
         decay = self.decay
-        if isinstance(decay, bool) or not isinstance(decay, (int, float, np.number)) or not (
-                0 < decay < 1):
+        if not (is_positive_real(decay) and decay < 1):
             raise ValueError(f"GeneratorEMA decay must be a number in (0, 1); got {decay!r}")
         self.steps_ = 0
         self.average_ = {k: v.detach().clone()
@@ -148,8 +147,7 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
 
     def _line_cycles(self):
         freqs = self.line_freq if isinstance(self.line_freq, (tuple, list)) else [self.line_freq]
-        if not freqs or not all(isinstance(f, (int, float, np.number)) and not isinstance(f, bool)
-                                and np.isfinite(f) and f > 0 for f in freqs):
+        if not freqs or not all(is_positive_real(f) for f in freqs):
             raise ValueError(f"line_freq must be a positive frequency in Hz, a tuple of them, or "
                              f"None; got {self.line_freq!r}")
         if self.sfreq_ is None:

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..validation import is_positive_real
+
 
 class LabelProjection(nn.Module):
     """Projection-discriminator conditioning (Miyato & Koyama 2018): ``<embed(y), h>``.
@@ -174,8 +176,7 @@ class LineNoise(nn.Module):
     def __init__(self, width, n_channels, n_times, cycles=()):
         super().__init__()
         cycles = tuple(cycles)
-        if not all(isinstance(c, (int, float, np.number)) and not isinstance(c, bool)
-                   and np.isfinite(c) and c > 0 for c in cycles):
+        if not all(is_positive_real(c) for c in cycles):
             raise ValueError(f"line_cycles must be positive frequencies in cycles per sample; "
                              f"got {cycles!r}")
         self.n_channels, self.n_freqs = n_channels, len(cycles)
