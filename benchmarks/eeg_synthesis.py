@@ -22,7 +22,8 @@ that small set (``--small-budget`` seconds); balanced accuracy on all real test 
 Full mode: 7 configs (plain loss, WGAN-GP with 5 critic steps, WGAN-GP with the two time-scale
 rule, for each architecture, and WaveGAN WGAN-GP with nearest-neighbour upsampling) x
 ``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s; about 80 min on one thread.
-``--configs`` / ``--no-usefulness`` / ``--part`` run a subset into ``eeg_synthesis_<part>.json``.
+``--configs`` / ``--no-usefulness`` / ``--no-fidelity`` / ``--part`` run a subset into
+``eeg_synthesis_<part>.json``; ``--useful-configs`` picks the generators of the usefulness test.
 ``--quick``: 15 s / 8 s budgets, 1 seed, subsampled metrics: a few minutes.
 """
 
@@ -309,6 +310,12 @@ def main():
                              "the metrics' own seeds stay fixed, so runs differ by the "
                              "generator only")
     parser.add_argument("--no-usefulness", action="store_true", help="fidelity only")
+    parser.add_argument("--no-fidelity", action="store_true",
+                        help="usefulness only (no fidelity configs trained)")
+    parser.add_argument("--useful-configs", nargs="+", choices=tuple(CONFIGS),
+                        default=USEFUL_CONFIGS,
+                        help="generators used by fit_resample in the usefulness test "
+                             f"(default: {' '.join(USEFUL_CONFIGS)})")
     parser.add_argument("--part", default="",
                         help="write eeg_synthesis_<part>.json (a run of some configs)")
     args = parser.parse_args()
@@ -346,6 +353,52 @@ def main():
             "fit_seconds", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy",
             "trtr_accuracy", "balanced_accuracy"]
 
+    t0 = time.perf_counter()
+    if not args.no_fidelity:
+        run_fidelity(args, X_tr, y_tr, X_te, y_te, results, keys, budget, n_c2st, quick, suffix)
+
+    # ------------------------------------------------------------------ usefulness
+    yb_te = (y[test] == 1).astype(int)
+    X_te_all = X[test]
+    scale = float(X_tr.std())
+    for seed in range(0 if args.no_usefulness else n_seeds):
+        idx = small_imbalanced_subset(y_tr, g_tr, seed)
+        Xs, ys = X_tr[idx], (y_tr[idx] == 1).astype(int)
+        variants = {"none": (Xs, ys), "random-oversample": random_oversample(Xs, ys, seed)}
+        gen_seconds = {}
+        for config in args.useful_configs:
+            gen = make_generator(config, small_budget, seed)
+            t = time.perf_counter()
+            variants[config] = gen.fit_resample(Xs, ys)
+            gen_seconds[config] = (time.perf_counter() - t, len(gen.history))
+            assert np.array_equal(variants[config][0][: len(Xs)], Xs)
+        for clf_name in ("spectral-logreg", "tiny-conv-classifier"):
+            for aug, (Xa, ya) in variants.items():
+                clf = seizure_classifiers(scale, seed)[clf_name]
+                t = time.perf_counter()
+                clf.fit(Xa, ya)
+                bacc = balanced_accuracy_score(yb_te, clf.predict(X_te_all))
+                extra = {}
+                if aug in gen_seconds:
+                    extra = {"model": CONFIGS[aug][0], "generator_seconds": gen_seconds[aug][0],
+                             "epochs": gen_seconds[aug][1]}
+                results.add(test="usefulness", classifier=clf_name, augmentation=aug, seed=seed,
+                            n_train=len(ys), n_seizure=int(ys.sum()), n_after=len(ya),
+                            balanced_accuracy=float(bacc),
+                            fit_seconds=time.perf_counter() - t, **extra)
+                print(f"seed {seed} {clf_name} {aug}: balanced accuracy {bacc:.3f}", flush=True)
+        results.write(keys)
+
+    results.rows = [r for r in results.rows if r.get("seed") != "mean"]
+    results.add_mean_rows(["test", "classifier", "augmentation"], ["balanced_accuracy"])
+    results.rows = [r for r in results.rows
+                    if not (r.get("seed") == "mean" and r.get("test") != "usefulness")]
+    results.write(keys, extra_md=summary_md(results.rows))
+    print(f"done in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def run_fidelity(args, X_tr, y_tr, X_te, y_te, results, keys, budget, n_c2st, quick, suffix):
+    """Train each fidelity config, score its samples against the real test chunks."""
     t0 = time.perf_counter()
     embedding = EmbeddingClassifier(max_epochs=3 if quick else 15, random_state=0).fit(X_tr, y_tr)
     emb_acc = float(np.mean(embedding.predict(X_te) == y_te))
@@ -394,45 +447,6 @@ def main():
               flush=True)
     plot_examples(X_te, y_te, samples, RESULTS / f"eeg_synthesis{suffix}_epochs.png")
     plot_psds(X_te, y_te, samples, RESULTS / f"eeg_synthesis{suffix}_psd.png")
-
-    # ------------------------------------------------------------------ usefulness
-    yb_te = (y[test] == 1).astype(int)
-    X_te_all = X[test]
-    scale = float(X_tr.std())
-    for seed in range(0 if args.no_usefulness else n_seeds):
-        idx = small_imbalanced_subset(y_tr, g_tr, seed)
-        Xs, ys = X_tr[idx], (y_tr[idx] == 1).astype(int)
-        variants = {"none": (Xs, ys), "random-oversample": random_oversample(Xs, ys, seed)}
-        gen_seconds = {}
-        for config in USEFUL_CONFIGS:
-            gen = make_generator(config, small_budget, seed)
-            t = time.perf_counter()
-            variants[config] = gen.fit_resample(Xs, ys)
-            gen_seconds[config] = (time.perf_counter() - t, len(gen.history))
-            assert np.array_equal(variants[config][0][: len(Xs)], Xs)
-        for clf_name in ("spectral-logreg", "tiny-conv-classifier"):
-            for aug, (Xa, ya) in variants.items():
-                clf = seizure_classifiers(scale, seed)[clf_name]
-                t = time.perf_counter()
-                clf.fit(Xa, ya)
-                bacc = balanced_accuracy_score(yb_te, clf.predict(X_te_all))
-                extra = {}
-                if aug in gen_seconds:
-                    extra = {"model": CONFIGS[aug][0], "generator_seconds": gen_seconds[aug][0],
-                             "epochs": gen_seconds[aug][1]}
-                results.add(test="usefulness", classifier=clf_name, augmentation=aug, seed=seed,
-                            n_train=len(ys), n_seizure=int(ys.sum()), n_after=len(ya),
-                            balanced_accuracy=float(bacc),
-                            fit_seconds=time.perf_counter() - t, **extra)
-                print(f"seed {seed} {clf_name} {aug}: balanced accuracy {bacc:.3f}", flush=True)
-        results.write(keys)
-
-    results.rows = [r for r in results.rows if r.get("seed") != "mean"]
-    results.add_mean_rows(["test", "classifier", "augmentation"], ["balanced_accuracy"])
-    results.rows = [r for r in results.rows
-                    if not (r.get("seed") == "mean" and r.get("test") != "usefulness")]
-    results.write(keys, extra_md=summary_md(results.rows))
-    print(f"done in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 def summary_md(rows):
