@@ -342,11 +342,14 @@ def main():
     stem = f"eeg_synthesis{part}"
     results = Results(
         stem, data=f"bonn-eeg UCI layout ({path}), 11500 x 178 at 173.61 Hz",
-        protocol=(f"split by source segment, 70/30 per set (split seed 0); fidelity: generators "
-                  f"conditional on the 5 sets, {budget:.0f} s wall-clock budget each on 1 thread,"
-                  f" {len(X_te)} real test chunks vs as many synthetic; usefulness: seizure vs "
-                  f"rest, ~5% of training segments with seizure ~5% of chunks, {n_seeds} seeds, "
-                  f"fit_resample generators {small_budget:.0f} s each"),
+        protocol="; ".join(
+            ["split by source segment, 70/30 per set (split seed 0)"]
+            + ([] if args.no_fidelity else [
+                f"fidelity: generators conditional on the 5 sets, {budget:.0f} s wall-clock "
+                f"budget each on 1 thread, {len(X_te)} real test chunks vs as many synthetic"])
+            + ([] if args.no_usefulness else [
+                f"usefulness: seizure vs rest, ~5% of training segments with seizure ~5% of "
+                f"chunks, {n_seeds} seeds, fit_resample generators {small_budget:.0f} s each"])),
         quick=quick)
     suffix = part + ("_quick" if quick else "")
     keys = ["model", "config", "loss", "test", "classifier", "augmentation", "seed", "epochs",
