@@ -19,9 +19,11 @@ seizure chunks drawn from 4 seizure segments (seizure about 5 % of the chunks) t
 classifier, as is, with random oversampling, or with ``fit_resample`` of a generator fitted on
 that small set (``--small-budget`` seconds); balanced accuracy on all real test chunks.
 
-Full mode: 7 configs (plain loss, WGAN-GP with 5 critic steps, WGAN-GP with the two time-scale
-rule, for each architecture, and WaveGAN WGAN-GP with nearest-neighbour upsampling) x
-``--budget`` 480 s + metrics, then 3 seeds x 2 generators x 90 s; about 80 min on one thread.
+Full mode (``python benchmarks/eeg_synthesis.py``): the seed's two architectures with the plain
+and the WGAN-GP loss, and the best sigest config (dense WGAN-GP generator with spectral synthesis,
+mains line, weight averaging and band-power loss), 5 configs x ``--budget`` 600 s + metrics, then
+3 seeds x the same plain-loss pair and the best config x 90 s: about 90 min on one thread. The
+other configs of ``CONFIGS`` are the ablations that led there; name them with ``--configs``.
 ``--configs`` / ``--no-usefulness`` / ``--no-fidelity`` / ``--part`` run a subset into
 ``eeg_synthesis_<part>.json``; ``--useful-configs`` picks the generators of the usefulness test.
 ``--quick``: 15 s / 8 s budgets, 1 seed, subsampled metrics: a few minutes.
@@ -159,7 +161,10 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
                                         {**WGAN, "spectral_weight": 1.0, "module__post_filter": 31,
                                          "module__spectral_critic": True}),
 }
-USEFUL_CONFIGS = ("gan", "wavegan")  # the cheaper loss: more steps in a short budget
+BEST_CONFIG = "gan-wgan-gp-spectral-synthesis-mains-ema-bands"
+DEFAULT_CONFIGS = ("gan", "gan-wgan-gp", "wavegan", "wavegan-wgan-gp", BEST_CONFIG)
+# the seed's two with the cheaper loss (more steps in a short budget), and the best config
+USEFUL_CONFIGS = ("gan", "wavegan", BEST_CONFIG)
 
 
 def make_generator(config, budget, seed, max_epochs=100000):
@@ -298,13 +303,13 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke run (a few minutes)")
     parser.add_argument("--budget", type=float, default=None,
-                        help="seconds of training per generator config (full 480, quick 15)")
+                        help="seconds of training per generator config (full 600, quick 15)")
     parser.add_argument("--small-budget", type=float, default=None,
                         help="seconds per fit_resample generator (full 90, quick 8)")
     parser.add_argument("--seeds", type=int, default=None, help="usefulness seeds (3; quick 1)")
     parser.add_argument("--path", default=None, help="bonn-eeg folder (default $SIGEST_DATA)")
-    parser.add_argument("--configs", nargs="+", choices=tuple(CONFIGS), default=tuple(CONFIGS),
-                        help="fidelity configs to train (default: all)")
+    parser.add_argument("--configs", nargs="+", choices=tuple(CONFIGS), default=DEFAULT_CONFIGS,
+                        help=f"fidelity configs to train (default: {' '.join(DEFAULT_CONFIGS)})")
     parser.add_argument("--generator-seed", type=int, default=0,
                         help="random_state of the fidelity generators and their samples (0); "
                              "the metrics' own seeds stay fixed, so runs differ by the "
@@ -319,9 +324,11 @@ def main():
     parser.add_argument("--part", default="",
                         help="write eeg_synthesis_<part>.json (a run of some configs)")
     args = parser.parse_args()
+    if args.no_fidelity and args.no_usefulness:
+        parser.error("--no-fidelity with --no-usefulness leaves nothing to run")
     torch.set_num_threads(1)
     quick = args.quick
-    budget = args.budget or (15.0 if quick else 480.0)
+    budget = args.budget or (15.0 if quick else 600.0)
     small_budget = args.small_budget or (8.0 if quick else 90.0)
     n_seeds = args.seeds or (1 if quick else 3)
     n_eval = 600 if quick else None  # real test chunks used for fidelity (None = all)

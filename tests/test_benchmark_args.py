@@ -23,3 +23,10 @@ def test_eeg_denoising_resume_refuses_tune():
                           "--tune"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "--resume continues the fits of the model list, not --tune searches" in out.stderr
+
+
+def test_eeg_synthesis_refuses_an_empty_run():
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "eeg_synthesis.py"), "--no-fidelity",
+                          "--no-usefulness"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "--no-fidelity with --no-usefulness leaves nothing to run" in out.stderr
