@@ -993,11 +993,12 @@ class SignalGenerator(_SignalNet, NeuralNet):
     gp_weight : float, default=10.0
         Weight of the gradient penalty (``loss="wgan-gp"``).
     spectral_weight : float, default=0.0
-        Weight of a spectral term added to the generator's loss: the squared distance between
-        the log mean periodogram, and between the standard deviations of the log periodogram
-        (per channel and frequency, per class when conditional), of the synthetic batch and of
-        the real one (a spectral regulariser in the spirit of Durall et al., CVPR 2020); it is
-        part of ``train_loss``. 0 trains on the adversarial loss alone.
+        Weight of a spectral term added to the generator's loss: the squared distances between
+        the log mean periodogram, the mean log periodogram and the standard deviations of the
+        log periodogram (per channel and frequency, per class when conditional) of the
+        synthetic batch and of the real one (a spectral regulariser in the spirit of Durall et
+        al., CVPR 2020); it is part of ``train_loss``. The log of the mean follows the loudest
+        epochs, the mean of the log the typical one. 0 trains on the adversarial loss alone.
     spectral_bands : int, default=0
         With ``spectral_weight > 0``, also match the mean and the covariance of each epoch's log
         power in up to this many log-spaced frequency bands (fewer when the lowest would be
@@ -1130,8 +1131,11 @@ class SignalGenerator(_SignalNet, NeuralNet):
         loss = 0.0
         for g in groups:
             r, f = p_real[g], p_fake[g]
-            # the mean spectrum (what a PSD distance compares) and the spread of log power
+            # the mean spectrum (what a PSD distance compares, dominated by the loudest epochs),
+            # the typical epoch's log power (what a classifier on log spectra compares) and its
+            # spread
             loss = loss + ((r.mean(0).log() - f.mean(0).log()) ** 2).mean()
+            loss = loss + ((r.log().mean(0) - f.log().mean(0)) ** 2).mean()
             if len(r) > 1:
                 loss = loss + ((r.log().std(0) - f.log().std(0)) ** 2).mean()
                 if self.spectral_bands:

@@ -15,7 +15,7 @@ from sigest.generative_metrics import (
     sliced_wasserstein_distance,
     tstr_trtr,
 )
-from sigest.models.gan import LineNoise, LogSpectrum, SpectralSynthesis
+from sigest.models.gan import LineNoise, LogSpectrum, SpectralSynthesis, hann_power
 from sigest.models.wavegan import WaveGAN
 
 SMALL = {
@@ -430,8 +430,27 @@ def test_spectral_loss_is_zero_for_equal_batches_and_counts_each_class():
     shifted = real.clone()
     shifted[4:] *= 3.0  # one class three times too loud: its log power is off by log(9)
     per_class = gen._spectral_loss(real, shifted, labels).item()
-    assert per_class == pytest.approx(np.log(9.0) ** 2 / 2, rel=1e-4)
+    # in the log of the mean and in the mean of the log, for one class of two
+    assert per_class == pytest.approx(2 * np.log(9.0) ** 2 / 2, rel=1e-4)
     assert gen._spectral_loss(real, shifted, None).item() > 0
+
+
+def test_spectral_loss_sees_the_typical_epoch_not_only_the_loudest():
+    rng = torch.Generator().manual_seed(0)
+    noise = torch.randn(64, 1, 128, generator=rng)
+    # real: one epoch in eight 30 times louder; synthetic: every epoch at the same level whose
+    # mean power is the real batch's, so the log mean periodograms agree
+    real = noise * torch.where(torch.arange(64) % 8 == 0, 30.0, 1.0).view(-1, 1, 1)
+    level = real.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt()
+    flat = noise * level
+    window = torch.hann_window(128)
+    p_real, p_flat = hann_power(real, window), hann_power(flat, window)
+    log_of_mean = ((p_real.mean(0).log() - p_flat.mean(0).log()) ** 2).mean()
+    mean_of_log = ((p_real.log().mean(0) - p_flat.log().mean(0)) ** 2).mean()
+    spread = ((p_real.log().std(0) - p_flat.log().std(0)) ** 2).mean()
+    assert mean_of_log > 10 * log_of_mean  # the typical synthetic epoch is far too loud
+    loss = GANGenerator(spectral_weight=1.0)._spectral_loss(real, flat, None)
+    assert loss.item() == pytest.approx((log_of_mean + mean_of_log + spread).item(), rel=1e-5)
 
 
 def test_spectral_bands_see_how_each_epochs_level_varies():
