@@ -157,6 +157,14 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
     # match the mean and covariance of log band powers (spectral_bands) too
     "gan-wgan-gp-spectral-synthesis-mains-ema-bands": ("gan", GANGenerator,
                                                        {**MAINS_EMA, "spectral_bands": 8}),
+    # the two architectures like for like, with the extras that apply to both (spectral term
+    # with bands, weight averaging): does WaveGAN's convolutional generator win then?
+    "gan-wgan-gp-ema-bands": ("gan", GANGenerator,
+                              {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
+                               "spectral_bands": 8, "ema": 0.999}),
+    "wavegan-wgan-gp-ema-bands": ("wavegan", WaveGANGenerator,
+                                  {**WGAN, "spectral_weight": 1.0, "spectral_bands": 8,
+                                   "ema": 0.999}),
     "wavegan-wgan-gp-spectral-critic": ("wavegan", WaveGANGenerator,
                                         {**WGAN, "spectral_weight": 1.0, "module__post_filter": 31,
                                          "module__spectral_critic": True}),
