@@ -22,8 +22,9 @@ that small set (``--small-budget`` seconds); balanced accuracy on all real test 
 Full mode (``python benchmarks/eeg_synthesis.py``): the seed's two architectures with the plain
 and the WGAN-GP loss, and the best sigest config (dense WGAN-GP generator with spectral synthesis,
 mains line, weight averaging and band-power loss), 5 configs x ``--budget`` 600 s + metrics, then
-3 seeds x the same plain-loss pair and the best config x 90 s: about 90 min on one thread. The
-other configs of ``CONFIGS`` are the ablations that led there; name them with ``--configs``.
+3 seeds x the same plain-loss pair and the best config x 90 s: 66 min measured (one thread,
+beside two other benchmark processes on the 2 cores). The other configs of ``CONFIGS`` are the
+ablations that led there; name them with ``--configs``.
 ``--configs`` / ``--no-usefulness`` / ``--no-fidelity`` / ``--part`` run a subset into
 ``eeg_synthesis_<part>.json``; ``--useful-configs`` picks the generators of the usefulness test.
 ``--quick``: 15 s / 8 s budgets, 1 seed, subsampled metrics: a few minutes.
