@@ -86,6 +86,8 @@ SPECTRAL_SYNTHESIS = {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
                       "module__spectral_critic": True, "module__synthesis": "spectral"}
 MAINS = {**SPECTRAL_SYNTHESIS, "line_freq": 50.0, "sfreq": SFREQ}
 MAINS_EMA = {**MAINS, "ema": 0.999}  # the decay of a GeneratorEMA callback (make_generator)
+# the extras both architectures accept, for the like-for-like pair
+EMA_BANDS = {"spectral_weight": 1.0, "spectral_bands": 8, "ema": 0.999}
 CONFIGS = {  # name -> (registry name, estimator class, parameters)
     "gan": ("gan", GANGenerator, {}),
     "gan-wgan-gp": ("gan", GANGenerator, {**WGAN, "module__dropout": 0.0}),
@@ -160,12 +162,8 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
                                                        {**MAINS_EMA, "spectral_bands": 8}),
     # the two architectures like for like, with the extras that apply to both (spectral term
     # with bands, weight averaging): does WaveGAN's convolutional generator win then?
-    "gan-wgan-gp-ema-bands": ("gan", GANGenerator,
-                              {**WGAN, "module__dropout": 0.0, "spectral_weight": 1.0,
-                               "spectral_bands": 8, "ema": 0.999}),
-    "wavegan-wgan-gp-ema-bands": ("wavegan", WaveGANGenerator,
-                                  {**WGAN, "spectral_weight": 1.0, "spectral_bands": 8,
-                                   "ema": 0.999}),
+    "gan-wgan-gp-ema-bands": ("gan", GANGenerator, {**WGAN, "module__dropout": 0.0, **EMA_BANDS}),
+    "wavegan-wgan-gp-ema-bands": ("wavegan", WaveGANGenerator, {**WGAN, **EMA_BANDS}),
     "wavegan-wgan-gp-spectral-critic": ("wavegan", WaveGANGenerator,
                                         {**WGAN, "spectral_weight": 1.0, "module__post_filter": 31,
                                          "module__spectral_critic": True}),

@@ -1131,13 +1131,14 @@ class SignalGenerator(_SignalNet, NeuralNet):
         loss = 0.0
         for g in groups:
             r, f = p_real[g], p_fake[g]
+            log_r, log_f = r.log(), f.log()
             # the mean spectrum (what a PSD distance compares, dominated by the loudest epochs),
             # the typical epoch's log power (what a classifier on log spectra compares) and its
             # spread
             loss = loss + ((r.mean(0).log() - f.mean(0).log()) ** 2).mean()
-            loss = loss + ((r.log().mean(0) - f.log().mean(0)) ** 2).mean()
+            loss = loss + ((log_r.mean(0) - log_f.mean(0)) ** 2).mean()
             if len(r) > 1:
-                loss = loss + ((r.log().std(0) - f.log().std(0)) ** 2).mean()
+                loss = loss + ((log_r.std(0) - log_f.std(0)) ** 2).mean()
                 if self.spectral_bands:
                     br, bf = self._band_log_power(r), self._band_log_power(f)
                     loss = loss + ((br.mean(0) - bf.mean(0)) ** 2).mean() + (
