@@ -10,9 +10,10 @@ same wall-clock budget (``--budget`` seconds, one thread; epochs reached are rep
 many synthetic chunks as real test chunks, with the test labels, are compared with the real test
 chunks: ``psd_distance`` (dB, mean over delta..gamma and the 5 classes; per band too), ``swd``,
 ``fd`` (Frechet distance on the embedding of a CNN trained on real training chunks), ``c2st_auc``
-(5-fold, real vs synthetic, HistGradientBoosting on spectral features) and TSTR vs TRTR (5-class
-accuracy, same classifier). A ``real-train`` row measures the real training chunks the same way:
-the floor each metric can reach.
+(5-fold, real vs synthetic, HistGradientBoosting on spectral features; also on the log spectrum
+alone, the amplitude statistics alone and per set: ``c2st_auc_S`` .. ``c2st_auc_Z``) and TSTR vs
+TRTR (5-class accuracy, same classifier). A ``real-train`` row measures the real training chunks
+the same way: the floor each metric can reach.
 
 Usefulness: seizure (S) vs rest. Per seed, 5 % of the non-seizure training segments and 16
 seizure chunks drawn from 4 seizure segments (seizure about 5 % of the chunks) train a small
@@ -79,6 +80,7 @@ from sigest.generative_metrics import (  # noqa: E402
 CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"
 SFREQ = 173.61
 CLASS_NAMES = {1: "S (seizure)", 2: "F", 3: "N", 4: "O", 5: "Z"}
+CLASS_KEYS = {label: name[0] for label, name in CLASS_NAMES.items()}  # Bonn's set letters
 WGAN = {"loss": "wgan-gp", "n_critic": 5, "lr": 1e-4, "optimizer__betas": (0.5, 0.9)}
 TTUR = {**WGAN, "n_critic": 1, "lr_discriminator": 4e-4}
 # the spectral-synthesis family, each config the one before plus one change
@@ -225,6 +227,14 @@ def fidelity_metrics(X_real, y_real, X_fake, y_fake, embedding, n_c2st, seed):
         row[f"c2st_auc_{group}"] = c2st_auc(
             X_real[ir], X_fake[i_f], random_state=seed,
             classifier=feature_classifier(SFREQ, random_state=seed, features=group))
+    # and in which class: real vs synthetic chunks of one set at a time (a mixture's C2ST can
+    # hide one bad class behind the differences between the others)
+    for c in np.unique(y_real):
+        real_c, fake_c = X_real[y_real == c], X_fake[y_fake == c]
+        n = min(n_c2st, len(real_c), len(fake_c))
+        row[f"c2st_auc_{CLASS_KEYS[c]}"] = c2st_auc(
+            real_c[rng.choice(len(real_c), n, replace=False)],
+            fake_c[rng.choice(len(fake_c), n, replace=False)], sfreq=SFREQ, random_state=seed)
     return row
 
 
@@ -488,6 +498,8 @@ def summary_md(rows):
                                   *[f"psd_{b}" for b in EEG_BANDS], "swd", "fd", "c2st_auc",
                                   "c2st_auc_spectrum", "c2st_auc_stats", "tstr_accuracy",
                                   "trtr_accuracy"]),
+             "", "## C2ST per class (real vs synthetic chunks of one Bonn set)", "",
+             markdown_table(fid, ["config", *[f"c2st_auc_{k}" for k in CLASS_KEYS.values()]]),
              "", "## Usefulness: seizure vs rest, balanced accuracy on real test segments", "",
              markdown_table(use, ["classifier", "augmentation", "n", "balanced_accuracy",
                                   "balanced_accuracy_std"]),
