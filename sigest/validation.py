@@ -65,6 +65,17 @@ def check_non_negative_int(value, name):
         raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
 
 
+def check_bool(value, name):
+    """Raise a ValueError unless ``value`` is True or False (numpy booleans too).
+
+    Examples
+    --------
+    >>> check_bool(True, "random_crop")
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+
+
 def is_mne_data(X):
     """True for mne Epochs/Evoked/Raw objects (without importing mne)."""
     return type(X).__module__.startswith("mne.") and hasattr(X, "get_data") and hasattr(X, "info")

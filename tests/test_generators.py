@@ -489,3 +489,34 @@ def test_bad_spectral_weight_is_named(bad):
     X, _ = _toy()
     with pytest.raises(ValueError, match="spectral_weight must be a non-negative number"):
         GANGenerator(max_epochs=1, spectral_weight=bad).fit(X)
+
+
+def test_wavegan_random_crop_makes_no_position_special():
+    torch.manual_seed(0)
+    fixed, shifted = WaveGAN(1, 178, model_size=4), WaveGAN(1, 178, model_size=4, random_crop=True)
+    assert (fixed.latent_dim, shifted.latent_dim) == (100, 101)  # one entry draws the offset
+    assert shifted.generator.base_length == 4  # 256 samples: 178 at any offset in 0..63
+    shifted.eval()
+    z = torch.randn(2000, shifted.latent_dim)
+    # the same latent vector but the offset's entry gives the same epoch shifted in time
+    z_a, z_b = z[:1].clone(), z[:1].clone()
+    z_a[0, -1], z_b[0, -1] = -5.0, 0.0  # offsets 0 and 32
+    a, b = shifted.generator(z_a), shifted.generator(z_b)
+    torch.testing.assert_close(a[..., 32:], b[..., :-32])
+    # a fixed crop leaves a time-locked mean; random offsets spread it over positions
+    with torch.no_grad():
+        fixed.eval()
+        locked = fixed.generator(z[:, :100]).mean(0).std() / fixed.generator(z[:, :100]).std()
+        spread = shifted.generator(z).mean(0).std() / shifted.generator(z).std()
+    assert spread < 0.5 * locked
+    with pytest.raises(ValueError, match="random_crop must be True or False; got 'yes'"):
+        WaveGAN(1, 178, random_crop="yes")
+
+
+def test_wavegan_random_crop_samples_are_deterministic():
+    X, y = _toy()
+    gen = WaveGANGenerator(max_epochs=1, batch_size=16, random_state=0, module__random_crop=True,
+                           **SMALL[WaveGANGenerator]).fit(X, y)
+    a, b = gen.sample(6, random_state=3), gen.sample(6, random_state=3)
+    assert a.shape == (6, 64)
+    np.testing.assert_array_equal(a, b)

@@ -174,8 +174,9 @@ class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):
         ``module__batch_norm``, ``module__dropout``, ``module__post_filter`` (length of
         WaveGAN's learned post-processing filter; 0, the default, for none),
         ``module__spectral_critic`` (True: the discriminator also reads each epoch's log power
-        spectrum) and ``module__noise_floor`` (length of the learned filter of a coloured noise
-        added to the output; 0 for none).
+        spectrum), ``module__noise_floor`` (length of the learned filter of a coloured noise
+        added to the output; 0 for none) and ``module__random_crop`` (True: each epoch is cut
+        from a longer output at a random offset, so no sample position is special).
     lr : float, default=2e-4
     max_epochs : int, default=100
     batch_size : int, default=64

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validation import is_positive_real
+from ..validation import check_bool, is_positive_real
 
 
 class LabelProjection(nn.Module):
@@ -284,8 +284,7 @@ class SpectrumBranch(nn.Module):
 
     def __init__(self, n_channels, n_times, hidden=(512, 256), dropout=0.0, enabled=False):
         super().__init__()
-        if not isinstance(enabled, (bool, np.bool_)):
-            raise ValueError(f"spectral_critic must be True or False; got {enabled!r}")
+        check_bool(enabled, "spectral_critic")
         self.net, self.width = None, 0
         if enabled:
             stack, self.width = _dense_stack(n_channels * (n_times // 2 + 1), hidden, dropout)

@@ -3,7 +3,8 @@
 The generator maps a latent vector through a dense layer to a short multi-channel sequence, then
 upsamples it with ``n_layers`` transposed 1-D convolutions (kernel 25, stride 4 in the paper)
 and crops the result to ``n_times`` (it is built for the smallest length ``base * stride **
-n_layers >= n_times``: 3 layers make 192 samples, cropped to the 178 of a UCI Bonn chunk). The
+n_layers >= n_times``: 3 layers make 192 samples, cropped to the 178 of a UCI Bonn chunk), or,
+with ``random_crop=True``, one coarsest period longer and cropped at a random offset. The
 discriminator mirrors it with strided 1-D convolutions, LeakyReLU(0.2) and phase shuffle
 between layers, then a dense score. Either side is class-conditional when ``n_classes > 0``
 (label embedding in the generator, projection in the discriminator).
@@ -15,7 +16,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .gan import LabelProjection, LatentWithLabels, NoiseFloor, PostFilter, SpectrumBranch
+from ..validation import check_bool
+from .gan import (
+    LabelProjection,
+    LatentWithLabels,
+    NoiseFloor,
+    PostFilter,
+    SpectrumBranch,
+    split_latent_tail,
+)
 
 
 class PhaseShuffle(nn.Module):
@@ -44,17 +53,45 @@ def _channels(model_size, n_layers):
     return [model_size * 2 ** (n_layers - 1 - i) for i in range(n_layers)]
 
 
+class RandomCrop(nn.Module):
+    """Cut ``n_times`` samples from each epoch at an offset in ``0 .. period - 1``.
+
+    The upsampling layers make every position within one period of their coarsest grid
+    (``stride ** n_layers`` samples) a different function of the latent vector, so a fixed crop
+    gives epochs whose mean and spread depend on the sample's position, unlike a recording. A
+    random offset per epoch makes no position special. The offset comes from one latent entry
+    (``n_latent``), so sampling stays deterministic under a seed; ``period <= 1`` keeps the
+    first ``n_times`` samples and takes no latent entry.
+    """
+
+    def __init__(self, n_times, period=0):
+        super().__init__()
+        self.n_times, self.period = n_times, period
+        self.n_latent = 1 if period > 1 else 0
+
+    def forward(self, x, u):
+        if not self.n_latent:
+            return x[..., : self.n_times]
+        offset = (torch.special.ndtr(u[:, 0]) * self.period).long().clamp(0, self.period - 1)
+        index = torch.arange(self.n_times, device=x.device)[None, :] + offset[:, None]
+        return x.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
+
+
 class WaveGANGenerator(nn.Module):
     """Latent (+ label) -> dense -> ``n_layers`` upsampling convolutions -> cropped epoch."""
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", batch_norm=True,
-                 post_filter=0, noise_floor=0):
+                 post_filter=0, noise_floor=0, random_crop=False):
         super().__init__()
         if upsample not in ("transpose", "nearest"):
             raise ValueError(f"upsample must be 'transpose' or 'nearest'; got {upsample!r}")
+        check_bool(random_crop, "random_crop")
         self.n_times = n_times
-        self.base_length = max(1, math.ceil(n_times / stride ** n_layers))
+        period = stride ** n_layers
+        self.crop = RandomCrop(n_times, period if random_crop else 0)
+        self.base_length = max(1, math.ceil((n_times + self.crop.n_latent * (period - 1))
+                                            / period))
         widths = _channels(model_size, n_layers)
         self.first_width = widths[0] * 2
         self.condition = LatentWithLabels(n_classes, min(50, latent_dim))
@@ -84,11 +121,17 @@ class WaveGANGenerator(nn.Module):
         self.post_filter = PostFilter(n_channels, post_filter)
         self.noise_floor = NoiseFloor(n_channels, n_times, n_classes, noise_floor)
 
+    @property
+    def n_latent(self):
+        """Latent entries beyond ``latent_dim``: the crop offset's, then the noise floor's."""
+        return self.crop.n_latent + self.noise_floor.n_latent
+
     def forward(self, z, labels=None):
         z, noise = self.noise_floor.split(z)
+        z, offset = split_latent_tail(z, self.crop.n_latent)
         h = self.dense(self.condition(z, labels)).view(len(z), self.first_width,
                                                        self.base_length)
-        return self.noise_floor(self.post_filter(self.net(h)[..., : self.n_times]), noise,
+        return self.noise_floor(self.post_filter(self.crop(self.net(h), offset)), noise,
                                 labels)
 
 
@@ -169,17 +212,22 @@ class WaveGAN(nn.Module):
         Length (odd) of the learned filter of a coloured noise floor added to the generator's
         output (:class:`~sigest.models.gan.NoiseFloor`); 0 for none. Its white noise extends
         the latent vector, so ``latent_dim`` is then ``latent_dim + n_channels * n_times``.
+    random_crop : bool, default=False
+        Build the output one period of the coarsest grid (``stride ** n_layers`` samples)
+        longer and cut each epoch at a random offset (:class:`RandomCrop`), so that its
+        statistics do not depend on the sample's position; the offset takes one more latent
+        entry. False crops the first ``n_times`` samples, as WaveGAN does.
     """
 
     def __init__(self, n_channels, n_times, n_classes=0, latent_dim=100, model_size=16,
                  n_layers=3, kernel_size=25, stride=4, upsample="transpose", phase_shuffle=2,
                  batch_norm=True, dropout=0.0, post_filter=0, spectral_critic=False,
-                 noise_floor=0):
+                 noise_floor=0, random_crop=False):
         super().__init__()
         self.generator = WaveGANGenerator(n_channels, n_times, n_classes, latent_dim, model_size,
                                           n_layers, kernel_size, stride, upsample, batch_norm,
-                                          post_filter, noise_floor)
-        self.latent_dim = latent_dim + self.generator.noise_floor.n_latent
+                                          post_filter, noise_floor, random_crop)
+        self.latent_dim = latent_dim + self.generator.n_latent
         self.discriminator = WaveGANDiscriminator(n_channels, n_times, n_classes, model_size,
                                                   n_layers, kernel_size, stride, phase_shuffle,
                                                   dropout, spectral_critic)
