@@ -28,12 +28,15 @@ beside two other benchmark processes on the 2 cores). The other configs of ``CON
 ablations that led there; name them with ``--configs``.
 ``--configs`` / ``--no-usefulness`` / ``--no-fidelity`` / ``--part`` run a subset into
 ``eeg_synthesis_<part>.json``; ``--useful-configs`` picks the generators of the usefulness test.
+``--generator-seed N`` repeats a fidelity run with another generator; ``--merge PART ...
+--part NAME`` then puts the runs' fidelity rows in one file, with mean and std per config.
 ``--quick``: 15 s / 8 s budgets, 1 seed, subsampled metrics: a few minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -54,7 +57,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, Results, data_dir  # noqa: E402
+from _common import RESULTS, Results, data_dir, markdown_table, merge_parts  # noqa: E402
 
 from sigest.base import TimeBudget  # noqa: E402
 from sigest.datasets import load_bonn  # noqa: E402
@@ -366,7 +369,15 @@ def main():
                              f"(default: {' '.join(USEFUL_CONFIGS)})")
     parser.add_argument("--part", default="",
                         help="write eeg_synthesis_<part>.json (a run of some configs)")
+    parser.add_argument("--merge", nargs="+", metavar="PART", default=None,
+                        help="combine the fidelity rows of eeg_synthesis_<PART>.json files "
+                             "(runs of the same budget with other --generator-seed values) "
+                             "into eeg_synthesis_<--part>.json, with mean and std per config")
     args = parser.parse_args()
+    if args.merge:
+        if not args.part:
+            parser.error("--merge needs --part, the name of the merged file")
+        return merge_fidelity(args.merge, args.part)
     if args.no_fidelity and args.no_usefulness:
         parser.error("--no-fidelity with --no-usefulness leaves nothing to run")
     torch.set_num_threads(1)
@@ -502,11 +513,36 @@ def run_fidelity(args, X_tr, y_tr, X_te, y_te, results, keys, budget, n_c2st, qu
     plot_psds(X_te, y_te, samples, RESULTS / f"eeg_synthesis{suffix}_psd.png")
 
 
+def merge_fidelity(parts, name):
+    """``eeg_synthesis_<name>.json`` from the fidelity rows of part files run with the same
+    protocol: each (config, generator seed) once, then mean and std over the seeds."""
+    files = [RESULTS / f"eeg_synthesis_{part}.json" for part in parts]
+    missing = [f.name for f in files if not f.exists()]
+    if missing:
+        raise SystemExit(f"--merge: no such results file in {RESULTS}: {', '.join(missing)}")
+    protocols = {json.loads(f.read_text())["protocol"] for f in files}
+    if len(protocols) > 1:
+        raise SystemExit(f"--merge: the parts ran different protocols: {sorted(protocols)}")
+    command = f"python benchmarks/eeg_synthesis.py --merge {' '.join(parts)} --part {name}"
+    results = merge_parts(f"eeg_synthesis_{name}", ("config", "seed"), files=files,
+                          merge_command=command)
+    results.rows = [r for r in results.rows if r.get("test") == "fidelity"]
+    metrics = ["epochs", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy",
+               *[f"c2st_auc_{k}" for k in CLASS_KEYS.values()]]
+    results.add_mean_rows(["config"], metrics)
+    means = [r for r in results.rows if r.get("seed") == "mean"]
+    columns = ["config", "n"] + [c for m in metrics for c in (m, f"{m}_std")
+                                 if not m.startswith("c2st_auc_")]
+    results.write(["config", "seed", "epochs", "psd_distance", "swd", "fd", "c2st_auc",
+                   "tstr_accuracy"],
+                  extra_md="\n".join(["", "## Mean and std over generator seeds", "",
+                                       markdown_table(means, columns), ""]))
+    print(markdown_table(means, columns), flush=True)
+
+
 def summary_md(rows):
     fid = [r for r in rows if r.get("test") == "fidelity"]
     use = [r for r in rows if r.get("test") == "usefulness" and r.get("seed") == "mean"]
-    from _common import markdown_table
-
     lines = ["", "## Fidelity (lower is better except TSTR; c2st_auc 0.5 is ideal)", "",
              markdown_table(fid, ["config", "epochs", "fit_seconds", "psd_distance",
                                   *[f"psd_{b}" for b in EEG_BANDS], "swd", "fd", "c2st_auc",

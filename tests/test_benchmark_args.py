@@ -30,3 +30,10 @@ def test_eeg_synthesis_refuses_an_empty_run():
                           "--no-usefulness"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "--no-fidelity with --no-usefulness leaves nothing to run" in out.stderr
+
+
+def test_eeg_synthesis_merge_needs_a_name():
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "eeg_synthesis.py"), "--merge",
+                          "some-part"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "--merge needs --part, the name of the merged file" in out.stderr
