@@ -27,6 +27,13 @@ from .gan import (
 )
 
 
+def _windows(x, starts, length):
+    """``length`` samples of each example of ``x`` (batch, channels, times) from its own start
+    sample (``starts``, one integer tensor entry per example), all channels alike."""
+    index = torch.arange(length, device=x.device)[None, :] + starts[:, None]  # (batch, length)
+    return x.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
+
+
 class PhaseShuffle(nn.Module):
     """Shift each example by a random ``-n..n`` samples, reflect-padded (WaveGAN, section 3.3).
 
@@ -42,10 +49,7 @@ class PhaseShuffle(nn.Module):
             return x
         shifts = torch.randint(-self.n, self.n + 1, (len(x),), device=x.device)
         padded = F.pad(x, (self.n, self.n), mode="reflect")
-        length = x.shape[-1]
-        index = (torch.arange(length, device=x.device)[None, :]
-                 + (self.n - shifts)[:, None])  # (batch, length)
-        return padded.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
+        return _windows(padded, self.n - shifts, x.shape[-1])
 
 
 def _channels(model_size, n_layers):
@@ -73,8 +77,7 @@ class RandomCrop(nn.Module):
         if not self.n_latent:
             return x[..., : self.n_times]
         offset = (torch.special.ndtr(u[:, 0]) * self.period).long().clamp(0, self.period - 1)
-        index = torch.arange(self.n_times, device=x.device)[None, :] + offset[:, None]
-        return x.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
+        return _windows(x, offset, self.n_times)
 
 
 class WaveGANGenerator(nn.Module):
