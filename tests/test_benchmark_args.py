@@ -37,3 +37,13 @@ def test_eeg_synthesis_merge_needs_a_name():
                           "some-part"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "--merge needs --part, the name of the merged file" in out.stderr
+
+
+def test_eeg_synthesis_merge_names_a_missing_part():
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "eeg_synthesis.py"), "--merge",
+                          "no-such-part", "--part", "never-written"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 1
+    assert "--merge: no such results file" in out.stderr
+    assert "eeg_synthesis_no-such-part.json" in out.stderr
+    assert not (BENCHMARKS / "results" / "eeg_synthesis_never-written.json").exists()
