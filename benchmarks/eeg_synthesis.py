@@ -21,8 +21,9 @@ classifier, as is, with random oversampling, or with ``fit_resample`` of a gener
 that small set (``--small-budget`` seconds); balanced accuracy on all real test chunks.
 
 Full mode (``python benchmarks/eeg_synthesis.py``): the seed's two architectures with the plain
-and the WGAN-GP loss, and the best sigest config (dense WGAN-GP generator with spectral synthesis,
-mains line, weight averaging and band-power loss), 5 configs x ``--budget`` 600 s + metrics, then
+and the WGAN-GP loss, WaveGAN (WGAN-GP) with the random crop, and the best sigest config (dense
+WGAN-GP generator with spectral synthesis, mains line, weight averaging and band-power loss),
+6 configs x ``--budget`` 600 s + metrics, then
 3 seeds x the same plain-loss pair and the best config x 90 s: 66 min measured (one thread,
 beside two other benchmark processes on the 2 cores). The other configs of ``CONFIGS`` are the
 ablations that led there; name them with ``--configs``.
@@ -202,7 +203,8 @@ CONFIGS = {  # name -> (registry name, estimator class, parameters)
                                       "module__spectral_critic": True}),
 }
 BEST_CONFIG = "gan-wgan-gp-spectral-synthesis-mains-ema-bands"
-DEFAULT_CONFIGS = ("gan", "gan-wgan-gp", "wavegan", "wavegan-wgan-gp", BEST_CONFIG)
+DEFAULT_CONFIGS = (
+    "gan", "gan-wgan-gp", "wavegan", "wavegan-wgan-gp", "wavegan-wgan-gp-random-crop", BEST_CONFIG)
 # the seed's two with the cheaper loss (more steps in a short budget), and the best config
 USEFUL_CONFIGS = ("gan", "wavegan", BEST_CONFIG)
 
