@@ -73,11 +73,15 @@ def parse_args(argv=None):
     parser.add_argument("--seed-list", type=int, nargs="*", default=None,
                         help="run only these seeds (for one process per seed; see --part)")
     parser.add_argument("--models", nargs="*", default=None,
-                        help="run only these models (registry names)")
+                        help="run only these models: registry names, or NAME:TRAINING_NOISE "
+                             "for one training noise (e.g. cdae-bam:equal-mixture)")
+    parser.add_argument("--name", default="ecg_denoising",
+                        help="results file name (default ecg_denoising); another name keeps a "
+                             "run of other settings, e.g. --epochs 50, out of the main table")
     parser.add_argument("--part", default=None,
-                        help="write ecg_denoising_part-PART.json instead (combine with --merge)")
+                        help="write NAME_part-PART.json instead (combine with --merge)")
     parser.add_argument("--merge", action="store_true",
-                        help="combine ecg_denoising_part-*.json into ecg_denoising.json")
+                        help="combine NAME_part-*.json into NAME.json")
     args = parser.parse_args(argv)
     quick = args.quick
     defaults = {"seeds": (1, 3), "epochs": (4, 20), "train_windows": (60, 2500),
@@ -269,7 +273,7 @@ def main(argv=None):
                 f"{args.epochs} epochs, BG-Attention {args.bg_epochs} epochs (lr 1e-3) on "
                 f"{args.bg_windows} windows; seeds {seeds}; band-pass "
                 f"{cutoffs[0]}-{cutoffs[1]} Hz + 60 Hz notch (cutoffs picked on training records)")
-    name = "ecg_denoising" if args.part is None else f"ecg_denoising_part-{args.part}"
+    name = args.name if args.part is None else f"{args.name}_part-{args.part}"
     results = Results(name, quick=args.quick, protocol=protocol,
                       data=f"MIT-BIH mitdb ({len(np.unique(groups))} records, channel 0) + NSTDB "
                            f"ma/bw from {os.environ['SIGEST_DATA']}")
@@ -282,7 +286,7 @@ def main(argv=None):
         fit_idx = subsample(groups, train_idx, args.train_windows, rng)
         conditions = make_conditions(clean_test, groups_test, seed)
         for (name, train_noise), factory in make_models(args, seed, cutoffs).items():
-            if args.models and name not in args.models:
+            if args.models and not {name, f"{name}:{train_noise}"} & set(args.models):
                 continue
             model = factory()
             X_fit = X[fit_idx]
@@ -311,23 +315,26 @@ def main(argv=None):
             if (name, train_noise) == ("cdae-bam", "equal-mixture") and seed == 0:
                 results.add(**tag, noise="mixture", protocol="save-load", seed=seed,
                             snr_db=SEED_PROTOCOL_SNR,
-                            **save_and_reload(model, X, groups, test_records, seed))
-            write(results, keys, started, final=False)
+                            **save_and_reload(model, X, groups, test_records, seed,
+                                              model_path(args.name)))
+            write(results, keys, started, final=False, name=args.name)
         if args.part is None or seed == 0:
             figure(clean_test, conditions, last_denoised,
-                   RESULTS / f"ecg_denoising{'_quick' if args.quick else ''}_beats.png")
-    print(write(results, keys, started, final=True), flush=True)
+                   RESULTS / f"{args.name}{'_quick' if args.quick else ''}_beats.png")
+    print(write(results, keys, started, final=True, name=args.name), flush=True)
 
 
 def merge(args):
-    """``ecg_denoising.json`` from the part files of runs split over processes."""
-    results = merge_parts("ecg_denoising", ("model", "training_noise", "noise", "protocol",
-                                            "snr_db", "seed"))
+    """``<name>.json`` from the part files of runs split over processes."""
+    results = merge_parts(args.name, ("model", "training_noise", "noise", "protocol", "snr_db",
+                                      "seed"),
+                          merge_command=f"python benchmarks/ecg_denoising.py --name {args.name} "
+                                        "--merge" if args.name != "ecg_denoising" else None)
     print(write(results, ("model", "training_noise", "noise", "protocol", "snr_db"), None,
-                final=True), flush=True)
+                final=True, name=args.name), flush=True)
 
 
-def write(results, keys, started, *, final):
+def write(results, keys, started, *, final, name):
     """Write the rows with means over the seeds done so far (kept in the rows only when final)."""
     n_rows = len(results.rows)
     saved = next((r for r in results.rows if r.get("protocol") == "save-load"), None)
@@ -336,16 +343,19 @@ def write(results, keys, started, *, final):
     mean_rows = [r for r in results.rows if r.get("seed") == "mean"
                  and r.get("protocol") != "save-load"]
     seconds = None if started is None else time.perf_counter() - started
-    extra = summary(mean_rows, saved, seconds, final)
+    extra = summary(mean_rows, saved, seconds, final, model_file=model_path(name).name)
     results.write(extra_md=extra)
     if not final:
         del results.rows[n_rows:]
     return extra
 
 
-def save_and_reload(model, X, groups, test_records, seed):
+def model_path(name):
+    return RESULTS / f"{name}_cdae-bam_model.zip"
+
+
+def save_and_reload(model, X, groups, test_records, seed, path):
     """Save the trained CDAE-BAM, load it back with sigest.load and score it on a test record."""
-    path = RESULTS / "ecg_denoising_cdae-bam_model.zip"
     model.save(path)
     loaded = sigest.load(path)
     record = test_records[-1]
@@ -358,7 +368,7 @@ def save_and_reload(model, X, groups, test_records, seed):
             **out}
 
 
-def summary(mean_rows, saved, seconds, final=True):
+def summary(mean_rows, saved, seconds, final=True, model_file=None):
     state = "" if final else " (PARTIAL: run still in progress; n = seeds done)"
     lines = ["", f"## Mean over seeds, by condition{state}", ""]
     table = [r for r in mean_rows if r.get("noise") != "speed"]
@@ -375,7 +385,7 @@ def summary(mean_rows, saved, seconds, final=True):
                                  "realtime_factor_std", "realtime_factor_wall"]))
     if saved:
         lines += ["", "## Saved model", "",
-                  f"`ecg_denoising_cdae-bam_model.zip` (seed 0) loaded with `sigest.load` and "
+                  f"`{model_file}` (seed 0) loaded with `sigest.load` and "
                   f"scored on record {saved['record']} ({saved['n_windows']} windows, seed "
                   f"mixture): input {saved['snr_in_db']:.2f} dB -> {saved['snr']:.2f} dB "
                   f"(+{saved['snr_improvement_db']:.2f} dB), PRD {saved['prd']:.1f} %, CC "
