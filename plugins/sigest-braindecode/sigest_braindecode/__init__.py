@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 
 import numpy as np
 import torch
@@ -56,13 +57,17 @@ _SHAPE_PARAMS = ("n_chans", "n_outputs", "n_times")
 
 def _model_classes():
     """braindecode's registry of models: name -> class."""
-    try:
-        from braindecode.models.util import models_dict
-    except ImportError:  # older braindecode: every nn.Module class exported by braindecode.models
-        import braindecode.models as bd_models
+    # braindecode's model modules warn about their own use of mne at import (FutureWarning),
+    # on every `sigest list`; nothing a sigest user can act on
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            from braindecode.models.util import models_dict
+        except ImportError:  # older braindecode: every nn.Module class braindecode.models exports
+            import braindecode.models as bd_models
 
-        models_dict = {name: obj for name, obj in vars(bd_models).items()
-                       if isinstance(obj, type) and issubclass(obj, torch.nn.Module)}
+            models_dict = {name: obj for name, obj in vars(bd_models).items()
+                           if isinstance(obj, type) and issubclass(obj, torch.nn.Module)}
     return dict(sorted(models_dict.items()))
 
 
@@ -223,6 +228,16 @@ SKIP_CHECKS_REASON = ("scikit-learn's checks use 2-20-sample epochs that most of
                       + ", ".join(MAIN_MODELS))
 
 
+def _summary(cls):
+    """The first paragraph of a braindecode model's docstring as plain text (no reST)."""
+    paragraphs = (cls.__doc__ or "").split("\n\n")
+    text = paragraphs[1] if len(paragraphs) > 1 else ""
+    text = re.sub(r"from \[(\w+)\]_", r"from \1", text)  # a citation as the only source
+    text = re.sub(r"\s*\[[^\]]+\]_", "", text)  # other citations: [Lawhern2018]_
+    text = text.replace("\\ ", "").replace("**", "").replace("``", "")
+    return " ".join(text.split()).rstrip(".") + "." if text.strip() else ""
+
+
 @hookimpl
 def sigest_register_estimators(register):
     for model_name, cls in ESTIMATORS.items():
@@ -230,9 +245,8 @@ def sigest_register_estimators(register):
         if model_name in CHECK_PARAMS:
             extra["check_params"] = {"max_epochs": 1, "batch_size": 16, "verbose": 0,
                                      **CHECK_PARAMS[model_name]}
-        summary = (cls.__doc__ or "").split("\n\n")[1].strip() if cls.__doc__ else ""
         register(estimator_name(model_name), cls, task="classification",
-                 description=f"braindecode {model_name}: {summary}"[:200], **extra)
+                 description=f"braindecode {model_name}: {_summary(cls)}"[:200], **extra)
 
 
 __all__ = ["BraindecodeClassifier", "ESTIMATORS", "MAIN_MODELS", "SKIPPED", "estimator_name",

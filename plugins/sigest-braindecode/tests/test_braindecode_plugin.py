@@ -38,6 +38,16 @@ def test_every_usable_model_is_registered_and_skips_have_reasons():
     assert all(reason for reason in sbd.SKIPPED.values())
 
 
+def test_descriptions_are_plain_text():
+    entries = {n: e for n, e in estimator_entries().items() if n.startswith("braindecode-")}
+    for name, entry in entries.items():
+        assert entry.description.startswith("braindecode "), name
+        for markup in ("]_", "**", "``", "\\ "):
+            assert markup not in entry.description, (name, entry.description)
+    assert entries["braindecode-eegnet"].description == (
+        "braindecode EEGNet: EEGNet model from Lawhern et al (2018).")
+
+
 def test_classes_clone_and_pickle():
     cls = sbd.ESTIMATORS["ShallowFBCSPNet"]
     est = cls(max_epochs=3, module__n_filters_time=8)
