@@ -1,9 +1,16 @@
 """Sphinx configuration of sigest's documentation."""
 
 import os
+import sys
 from pathlib import Path
 
 import sigest
+
+# The benchmarks page includes tables read from benchmarks/results at build time.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import report  # noqa: E402
+
+report.main(["--out", str(Path(__file__).resolve().parent / "generated" / "benchmarks")])
 
 project = "sigest"
 author = "sigest developers"
@@ -21,7 +28,8 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
-                    "auto_examples/*.pickle", "auto_examples/*.codeobj.json"]
+                    "auto_examples/*.pickle", "auto_examples/*.codeobj.json",
+                    "generated/benchmarks/*"]  # included by benchmarks.md, not pages
 autosummary_generate = True
 templates_path = ["_templates"]
 autodoc_default_options = {"members": True, "inherited-members": False}
