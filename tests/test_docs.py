@@ -18,6 +18,7 @@ PAGES = [
     "index.html",
     "generated/sigest.estimators.denoisers.BGAttentionDenoiser.html",
     "auto_examples/plot_denoise_eeg.html",
+    "benchmarks.html",
 ]
 
 
