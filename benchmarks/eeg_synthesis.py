@@ -24,8 +24,8 @@ Full mode (``python benchmarks/eeg_synthesis.py``): the seed's two architectures
 and the WGAN-GP loss, WaveGAN (WGAN-GP) with the random crop, and the best sigest config (dense
 WGAN-GP generator with spectral synthesis, mains line, weight averaging and band-power loss),
 6 configs x ``--budget`` 600 s + metrics, then
-3 seeds x the same plain-loss pair and the best config x 90 s: 66 min measured (one thread,
-beside two other benchmark processes on the 2 cores). The other configs of ``CONFIGS`` are the
+3 seeds x the same plain-loss pair and the best config x 90 s: 76 min measured (one thread,
+beside one other benchmark process on the 2 cores). The other configs of ``CONFIGS`` are the
 ablations that led there; name them with ``--configs``.
 ``--configs`` / ``--no-usefulness`` / ``--no-fidelity`` / ``--part`` run a subset into
 ``eeg_synthesis_<part>.json``; ``--useful-configs`` picks the generators of the usefulness test.
