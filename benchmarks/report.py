@@ -33,6 +33,8 @@ class Table:
 
 DENOISING = ("model", "n", "rrmse_temporal", "rrmse_spectral", "cc", "epochs_trained")
 SLEEP = ("model", "augmentation", "n", "accuracy", "macro_f1", "kappa")
+ECG = ("model", "training_noise", "n", "snr_in_db", "snr", "snr_improvement_db", "rmse", "prd",
+       "cc")
 FIDELITY = ("config", "epochs", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy")
 
 TABLES = {
@@ -47,8 +49,10 @@ TABLES = {
         DENOISING, sort=("rrmse_temporal",)),
     "ecg_denoising": Table(
         "ecg_denoising.json", {"protocol": "seed-mixture", "seed": "mean"},
-        ("model", "training_noise", "n", "snr_in_db", "snr", "snr_improvement_db", "rmse", "prd",
-         "cc"), sort=("-snr_improvement_db",)),
+        ECG, sort=("-snr_improvement_db",)),
+    "ecg_denoising_recipe": Table(
+        "ecg_denoising_recipe.json", {"protocol": "seed-mixture", "seed": "mean"},
+        ECG, sort=("-snr_improvement_db",)),
     "ecg_ceiling": Table(
         "ecg_ceiling.json", {"protocol": "seed-mixture", "seed": "mean"},
         ("fc_hz", "n", "snr_in_db", "snr", "snr_improvement_db")),
