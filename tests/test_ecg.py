@@ -27,6 +27,13 @@ def test_cdae_bam_keeps_shape(n_filters, shape):
     assert net(torch.randn(*shape)).shape == shape
 
 
+@pytest.mark.parametrize("kernel_size", [16, 0, 9.0, True])
+def test_cdae_bam_refuses_a_kernel_that_is_not_odd(kernel_size):
+    with pytest.raises(ValueError, match=f"kernel_size must be an odd positive integer; got "
+                                         f"{kernel_size!r}"):
+        CDAEBAM(1, 256, kernel_size=kernel_size)
+
+
 def test_cdae_bam_depth_and_width_are_parameters():
     shallow = CDAEBAM(1, 256, n_filters=(8, 8))
     deep = CDAEBAM(1, 256, n_filters=(8, 8, 8, 8))

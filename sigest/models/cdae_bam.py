@@ -11,6 +11,8 @@ The network is single-channel: a multichannel input is denoised channel by chann
 channels folded into the batch.
 """
 
+import numbers
+
 from torch import nn
 from torch.nn import functional as F
 
@@ -92,6 +94,10 @@ class CDAEBAM(nn.Module):
         n_filters = tuple(int(f) for f in n_filters)
         if not n_filters:
             raise ValueError("n_filters needs at least one level")
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral) \
+                or kernel_size < 1 or kernel_size % 2 == 0:
+            # an even kernel shifts each level by half a sample, and the skips stop lining up
+            raise ValueError(f"kernel_size must be an odd positive integer; got {kernel_size!r}")
         self.residual = residual
         widths = (1,) + n_filters
         self.encoder = nn.ModuleList(
