@@ -21,6 +21,7 @@ Protocol
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -75,6 +76,9 @@ def parse_args(argv=None):
     parser.add_argument("--models", nargs="*", default=None,
                         help="run only these models: registry names, or NAME:TRAINING_NOISE "
                              "for one training noise (e.g. cdae-bam:equal-mixture)")
+    parser.add_argument("--cdae-params", type=json.loads, default={}, metavar="JSON",
+                        help="more CDAE-BAM parameters, e.g. '{\"module__n_filters\": [16, 32, "
+                             "64, 64]}' (use with --name)")
     parser.add_argument("--name", default="ecg_denoising",
                         help="results file name (default ecg_denoising); another name keeps a "
                              "run of other settings, e.g. --epochs 50, out of the main table")
@@ -183,9 +187,10 @@ def make_models(args, seed, bandpass_cutoffs):
             "bandpass", l_freq=l_freq, h_freq=h_freq, notch_freqs=(60.0,), sfreq=SFREQ),
         ("wavelet", "none"): lambda: sigest.get_estimator("wavelet"),
         ("cdae-bam", "equal-mixture"): lambda: sigest.get_estimator(
-            "cdae-bam", max_epochs=args.epochs, random_state=seed),
+            "cdae-bam", max_epochs=args.epochs, random_state=seed, **args.cdae_params),
         ("cdae-bam", "random-mixture"): lambda: sigest.get_estimator(
-            "cdae-bam", noise_mixing="random", max_epochs=args.epochs, random_state=seed),
+            "cdae-bam", noise_mixing="random", max_epochs=args.epochs, random_state=seed,
+            **args.cdae_params),
     }
     if not args.skip_bg and "bg-attention" in sigest.list_estimators():
         models[("bg-attention", "equal-mixture")] = lambda: sigest.get_estimator(
@@ -270,7 +275,8 @@ def main(argv=None):
                 f"{list(NOISE_TYPES)} at power SNR {list(SNR_LEVELS)} dB per window, plus the "
                 f"seed mixture (one noise amplitude per record, mean input SNR "
                 f"{SEED_PROTOCOL_SNR} dB); CDAE-BAM "
-                f"{args.epochs} epochs, BG-Attention {args.bg_epochs} epochs (lr 1e-3) on "
+                f"{args.epochs} epochs{f' with {args.cdae_params}' if args.cdae_params else ''}, "
+                f"BG-Attention {args.bg_epochs} epochs (lr 1e-3) on "
                 f"{args.bg_windows} windows; seeds {seeds}; band-pass "
                 f"{cutoffs[0]}-{cutoffs[1]} Hz + 60 Hz notch (cutoffs picked on training records)")
     name = args.name if args.part is None else f"{args.name}_part-{args.part}"
