@@ -62,6 +62,7 @@ html_title = f"sigest {version}"
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
 html_static_path = ["_static"]
 html_favicon = "_static/favicon.png"
+html_sidebars = {"benchmarks": []}  # a single page: its wide tables get the room
 # An explicit mode, so the theme does not log an error on a first visit.
 html_context = {"default_mode": "light"}
 
