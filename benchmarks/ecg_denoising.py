@@ -50,6 +50,17 @@ N_TEST_RECORDS = 4
 SPLIT_SEED = 0
 
 
+def _json_object(text):
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected a JSON object; got {text!r} ({error})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object; got {text!r}")
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
@@ -76,7 +87,7 @@ def parse_args(argv=None):
     parser.add_argument("--models", nargs="*", default=None,
                         help="run only these models: registry names, or NAME:TRAINING_NOISE "
                              "for one training noise (e.g. cdae-bam:equal-mixture)")
-    parser.add_argument("--cdae-params", type=json.loads, default={}, metavar="JSON",
+    parser.add_argument("--cdae-params", type=_json_object, default={}, metavar="JSON",
                         help="more CDAE-BAM parameters, e.g. '{\"module__n_filters\": [16, 32, "
                              "64, 64]}' (use with --name)")
     parser.add_argument("--name", default="ecg_denoising",

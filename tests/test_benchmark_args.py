@@ -47,3 +47,11 @@ def test_eeg_synthesis_merge_names_a_missing_part():
     assert "--merge: no such results file" in out.stderr
     assert "eeg_synthesis_no-such-part.json" in out.stderr
     assert not (BENCHMARKS / "results" / "eeg_synthesis_never-written.json").exists()
+
+
+@pytest.mark.parametrize("bad", ["{module__n_filters: 3}", "[16, 32]"])
+def test_ecg_denoising_cdae_params_must_be_a_json_object(bad):
+    out = subprocess.run([sys.executable, str(BENCHMARKS / "ecg_denoising.py"), "--cdae-params",
+                          bad], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert f"argument --cdae-params: expected a JSON object; got {bad!r}" in out.stderr
