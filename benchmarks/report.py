@@ -53,6 +53,9 @@ TABLES = {
     "ecg_denoising_recipe": Table(
         "ecg_denoising_recipe.json", {"protocol": "seed-mixture", "seed": "mean"},
         ECG, sort=("-snr_improvement_db",)),
+    "ecg_denoising_paper_size": Table(
+        "ecg_denoising_paper-size.json", {"protocol": "seed-mixture", "seed": "mean"},
+        ECG, sort=("-snr_improvement_db",)),
     "ecg_ceiling": Table(
         "ecg_ceiling.json", {"protocol": "seed-mixture", "seed": "mean"},
         ("fc_hz", "n", "snr_in_db", "snr", "snr_improvement_db")),
