@@ -37,6 +37,13 @@ ECG = ("model", "training_noise", "n", "snr_in_db", "snr", "snr_improvement_db",
        "cc")
 FIDELITY = ("config", "epochs", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy")
 
+
+def _seed_mixture(file):
+    """An ecg_denoising run (any --name) on the seed project's mixture protocol."""
+    return Table(file, {"protocol": "seed-mixture", "seed": "mean"}, ECG,
+                 sort=("-snr_improvement_db",))
+
+
 TABLES = {
     "eeg_denoising_eog": Table(
         "eeg_denoising_xl-p30.json",
@@ -47,15 +54,9 @@ TABLES = {
         {"artifact": "EMG", "train_data": "eegdenoisenet", "test_noise": "nstdb-ma",
          "snr_db": "all", "seed": "mean"},
         DENOISING, sort=("rrmse_temporal",)),
-    "ecg_denoising": Table(
-        "ecg_denoising.json", {"protocol": "seed-mixture", "seed": "mean"},
-        ECG, sort=("-snr_improvement_db",)),
-    "ecg_denoising_recipe": Table(
-        "ecg_denoising_recipe.json", {"protocol": "seed-mixture", "seed": "mean"},
-        ECG, sort=("-snr_improvement_db",)),
-    "ecg_denoising_paper_size": Table(
-        "ecg_denoising_paper-size.json", {"protocol": "seed-mixture", "seed": "mean"},
-        ECG, sort=("-snr_improvement_db",)),
+    "ecg_denoising": _seed_mixture("ecg_denoising.json"),
+    "ecg_denoising_recipe": _seed_mixture("ecg_denoising_recipe.json"),
+    "ecg_denoising_paper_size": _seed_mixture("ecg_denoising_paper-size.json"),
     "ecg_ceiling": Table(
         "ecg_ceiling.json", {"protocol": "seed-mixture", "seed": "mean"},
         ("fc_hz", "n", "snr_in_db", "snr", "snr_improvement_db")),
@@ -111,13 +112,13 @@ def _cell(row, column):
 
 def _pivot(rows, columns, key, value):
     """One row per distinct ``columns``, with a column ``"<value> at <key> <k>"`` per key."""
-    merged = {}
+    merged, names = {}, {}
     for row in rows:
         index = tuple(row.get(c) for c in columns)
         name = f"{value} at {key} {row.get(key)}"
+        names.setdefault(name)  # a dict as an ordered set: the columns in order of appearance
         merged.setdefault(index, dict(zip(columns, index)))[name] = _cell(row, value)
-    names = list(dict.fromkeys(f"{value} at {key} {row.get(key)}" for row in rows))
-    return list(merged.values()), list(columns) + names
+    return list(merged.values()), list(columns) + list(names)
 
 
 def render(name, results=RESULTS):
