@@ -121,7 +121,9 @@ per fit); a network that stopped early under large trains the same epochs here.
 --budget xl-10k: xl with 10,000 training pairs, into eeg_denoising_xl-10k.json; FCNN and the
 LSTM take 1-5 min per fit, the CNNs about 10x their large-budget time, BG-Attention about 2 h.
 --budget xl-10k-p30: xl-10k with patience 30 (eeg_denoising_xl-10k-p30.json); FCNN and the LSTM
-take 2-9 min per fit, the others run at least 26 epochs more than under xl-10k.
+take 2-9 min per fit, the others run at least 26 epochs more than under xl-10k; BG-Attention
+took 6.1 h for seed 0 (37 epochs, ~6.5 min each beside one other job), so run it with --resume,
+whose checkpoints (benchmarks/checkpoints/) must survive until the fit ends.
 --budget xl-p30: xl with patience 30 (1,000 pairs; eeg_denoising_xl-p30.json), the same stopping
 rule at a size where BG-Attention takes about 20-25 min per seed (about 30 s per epoch).
 --models NET+residual / NET+gated: NET with residual=True / residual="gated" (sigest options,

@@ -35,6 +35,8 @@ DENOISING = ("model", "n", "rrmse_temporal", "rrmse_spectral", "cc", "epochs_tra
 SLEEP = ("model", "augmentation", "n", "accuracy", "macro_f1", "kappa")
 ECG = ("model", "training_noise", "n", "snr_in_db", "snr", "snr_improvement_db", "rmse", "prd",
        "cc")
+EMG_TEST = {"artifact": "EMG", "train_data": "eegdenoisenet", "test_noise": "nstdb-ma",
+            "snr_db": "all", "seed": "mean"}
 FIDELITY = ("config", "epochs", "psd_distance", "swd", "fd", "c2st_auc", "tstr_accuracy")
 
 
@@ -50,10 +52,9 @@ TABLES = {
         {"artifact": "EOG", "train_data": "eegdenoisenet", "snr_db": "all", "seed": "mean"},
         DENOISING, sort=("rrmse_temporal",)),
     "eeg_denoising_emg": Table(
-        "eeg_denoising_xl-10k-p30.json",
-        {"artifact": "EMG", "train_data": "eegdenoisenet", "test_noise": "nstdb-ma",
-         "snr_db": "all", "seed": "mean"},
-        DENOISING, sort=("rrmse_temporal",)),
+        "eeg_denoising_xl-10k-p30.json", EMG_TEST, DENOISING, sort=("rrmse_temporal",)),
+    "eeg_denoising_emg_1k": Table(
+        "eeg_denoising_xl-p30.json", EMG_TEST, DENOISING, sort=("rrmse_temporal",)),
     "ecg_denoising": _seed_mixture("ecg_denoising.json"),
     "ecg_denoising_recipe": _seed_mixture("ecg_denoising_recipe.json"),
     "ecg_denoising_paper_size": _seed_mixture("ecg_denoising_paper-size.json"),
