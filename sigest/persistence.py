@@ -9,8 +9,13 @@ A model file is a zip archive with two members:
   ``torch.load(weights_only=True)``, which unpickles tensors only.
 
 Parameters that are classes, functions or estimators are stored by their import path and are
-only resolved inside the packages in :data:`TRUSTED_PREFIXES`. Writes go to a temporary file
-that replaces the target in one step, so a crash mid-save never loses an earlier model.
+only resolved inside the packages in :data:`TRUSTED_PREFIXES` (and the few harmless builtins
+of :data:`TRUSTED_BUILTINS`, such as ``print``, the default ``sink`` of skorch's callbacks); the
+object reached must itself live there, so a path cannot walk through a trusted module into an
+untrusted one. Dictionaries whose keys are not all strings (``class_weight={0: 1.0, 1: 3.0}``)
+are stored as ``{"__dict__": [[key, value], ...]}`` with JSON-scalar keys, so the keys keep
+their type. Writes go to a temporary file that replaces the target in one step, so a crash
+mid-save never loses an earlier model.
 """
 
 from __future__ import annotations
@@ -31,6 +36,18 @@ import torch
 FORMAT = "sigest-model"
 FORMAT_VERSION = 1
 TRUSTED_PREFIXES = ("sigest.", "torch.", "skorch.", "sklearn.", "braindecode.")
+# Builtins a parameter may name, by exact path: ``print`` (the default ``sink`` of skorch's
+# EarlyStopping and PrintLog) and the scalar types. Never add eval, exec, open, __import__,
+# getattr, compile, input, breakpoint or anything else that runs, reads or writes.
+TRUSTED_BUILTINS = frozenset({
+    "builtins.print", "builtins.bool", "builtins.int", "builtins.float", "builtins.complex",
+    "builtins.str",
+})
+# Keys of the JSON objects that to_json writes for values that are not plain JSON. A string-keyed
+# dict holding any of them is written in the ``__dict__`` form, so it cannot be misread.
+_MARKERS = frozenset({"__ndarray__", "__list__", "__tuple__", "__import__", "__estimator__",
+                      "__dict__"})
+_KEY_TYPES = (str, bool, np.bool_, int, np.integer, float, np.floating)
 
 
 class ModelFileError(ValueError):
@@ -48,7 +65,8 @@ def _import_path(obj):
 
 
 def _trusted(path):
-    return path.startswith(TRUSTED_PREFIXES) or _is_registered_path(path)
+    return (path in TRUSTED_BUILTINS or path.startswith(TRUSTED_PREFIXES)
+            or _is_registered_path(path))
 
 
 def _is_registered_path(path):
@@ -73,15 +91,41 @@ def _resolve(path):
             attr = f"{prefix}.{attr}"
     else:
         raise ModelFileError(f"cannot import {path!r}")
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+    try:
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        # the object's own home must be trusted too: "torch.os.system" is os.system
+        home = _import_path(obj)
+    except AttributeError as exc:
+        raise ModelFileError(f"cannot import {path!r} ({exc})") from exc
+    if "<" in home or not _trusted(home):
+        raise ModelFileError(
+            f"the file names {path!r}, which is {home!r}: outside the packages sigest loads from"
+        )
     return obj
+
+
+def _key_to_json(key):
+    if key is None or isinstance(key, _KEY_TYPES):
+        return to_json(key)
+    raise TypeError(f"dict keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _dict_from_json(pairs):
+    if not isinstance(pairs, list) or not all(
+            isinstance(p, list) and len(p) == 2
+            and (p[0] is None or isinstance(p[0], (str, bool, int, float))) for p in pairs):
+        raise ModelFileError("a '__dict__' entry must be a list of [key, value] pairs with "
+                             "str, int, float, bool or null keys")
+    return {k: from_json(v) for k, v in pairs}
 
 
 def to_json(value):
     """``value`` as JSON-able data; raises TypeError for what cannot be stored safely."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -95,9 +139,9 @@ def to_json(value):
     if isinstance(value, list):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("dict keys must be strings")
-        return {k: to_json(v) for k, v in value.items()}
+        if all(isinstance(k, str) for k in value) and _MARKERS.isdisjoint(value):
+            return {k: to_json(v) for k, v in value.items()}
+        return {"__dict__": [[_key_to_json(k), to_json(v)] for k, v in value.items()]}
     if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__") \
             and not hasattr(value, "get_params"):
         path = _import_path(value)
@@ -118,6 +162,8 @@ def from_json(value):
         return [from_json(v) for v in value]
     if not isinstance(value, dict):
         return value
+    if len(value) == 1 and "__dict__" in value:
+        return _dict_from_json(value["__dict__"])
     if "__ndarray__" in value:
         return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
     if "__list__" in value:
@@ -129,8 +175,16 @@ def from_json(value):
     if "__import__" in value:
         return _resolve(value["__import__"])
     if "__estimator__" in value:
-        return _resolve(value["__estimator__"])(**from_json(value["params"]))
+        return _estimator_class(value["__estimator__"])(**from_json(value["params"]))
     return {k: from_json(v) for k, v in value.items()}
+
+
+def _estimator_class(path):
+    """The class at ``path``; only classes with ``get_params`` are ever called when loading."""
+    cls = _resolve(path)
+    if not (isinstance(cls, type) and hasattr(cls, "get_params")):
+        raise ModelFileError(f"the file names {path!r} as an estimator, which it is not")
+    return cls
 
 
 def _registered_name(cls):
@@ -289,4 +343,4 @@ def _class_of(header):
                 "installed?)"
             )
         return entries[name].obj
-    return _resolve(str(header.get("class")))
+    return _estimator_class(str(header.get("class")))
