@@ -529,9 +529,44 @@ def _split(n, test_size, seed, groups=None):
     return np.flatnonzero(~test), np.flatnonzero(test)
 
 
+def _check_fittable(name):
+    """Refuse, before any work, an estimator ``sigest fit`` cannot train and save."""
+    from .plugins import estimator_entries, get_estimator_class, list_estimators
+
+    cls = get_estimator_class(name)
+    task = estimator_entries()[name].task
+    if task != "denoising":
+        raise ValueError(f"{name} is a {task} estimator; sigest fit trains denoisers (sigest "
+                         "list --task denoising)")
+    if not callable(getattr(cls, "save", None)):
+        fixed = " (a fixed filter: nothing is learned)" if cls.__module__ == (
+            "sigest.estimators.classical") else ""
+        learned = [n for n in list_estimators(task="denoising")
+                   if callable(getattr(get_estimator_class(n), "save", None))]
+        raise ValueError(f"{name} ({cls.__name__}) has no save(){fixed}, so sigest fit has no "
+                         f"model file to write; apply it from Python (sigest.get_estimator("
+                         f"{name!r}, sfreq=...).fit(X).transform(X)), or fit a learned "
+                         f"denoiser: {', '.join(learned)}")
+
+
+def _fraction(text):
+    """argparse type of ``--test-size``: a float strictly between 0 and 1."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {text!r}") from None
+    if not 0 < value < 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), the fraction of the data set held "
+                                         f"out; got {text}")
+    return value
+
+
 def cmd_fit(args):
     from .plugins import get_estimator
 
+    _check_fittable(args.model)
     X, y, sfreq, groups = _load_dataset(args.dataset, args.data_path)
     X, y, groups = _subsample(args.max_samples, X, y, groups)
     train, test = _split(len(X), args.test_size, args.random_state, groups)
@@ -541,6 +576,10 @@ def cmd_fit(args):
     if sfreq is not None:
         params["sfreq"] = sfreq
     estimator = get_estimator(args.model, **params)
+    if y is not None and "noise" in estimator.get_params(deep=False):
+        # Trained on the data set's own noisy/clean pairs: the saved model says so (noise=None),
+        # and sigest evaluate will not pretend it knows a noise to mix into clean epochs.
+        estimator.set_params(noise=None)
     estimator.fit(X[train], None if y is None else y[train])
     output = args.output or f"{args.model}-{args.dataset}.zip"
     estimator.save(output)
@@ -550,6 +589,10 @@ def cmd_fit(args):
     print(f"wrote {output}")
 
 
+#: Seed of the noise that ``sigest evaluate`` mixes into clean epochs: every run scores alike.
+EVALUATION_SEED = 0
+
+
 def cmd_evaluate(args):
     from .metrics import correlation_coefficient, rrmse_temporal
     from .persistence import load
@@ -557,52 +600,103 @@ def cmd_evaluate(args):
     if not Path(args.file).exists():
         raise FileNotFoundError(f"no such model file: {args.file}")
     estimator = load(args.file)
-    X, y, _, _ = _load_dataset(args.dataset, args.data_path)
+    _check_denoiser(estimator, args.file)
+    X, y, sfreq, _ = _load_dataset(args.dataset, args.data_path)
     X, y = _subsample(args.max_samples, X, y)
-    noisy, clean = _pairs_for(estimator, X, y)
+    noisy, clean = _pairs_for(estimator, X, y, sfreq)
+    model_sfreq = model_sfreq_of(estimator)
+    if _rates_differ(sfreq, model_sfreq):
+        _say(f"sigest: resampling {sfreq:g} Hz -> {model_sfreq:g} Hz (the model's rate) for "
+             f"denoising, and back to {sfreq:g} Hz", args.quiet)
     rows = []
     batches = range(0, len(noisy), 256)
     if not args.quiet:
         from tqdm.auto import tqdm
 
         batches = tqdm(batches, desc="evaluating", unit="batch", file=sys.stderr)
-    denoised = np.concatenate([_denoise_epochs(estimator, noisy[i:i + 256]) for i in batches])
+    denoised = np.concatenate([_denoise_epochs(estimator, noisy[i:i + 256], sfreq)
+                               for i in batches])
     for label, estimate in (("noisy input", noisy), ("denoised", denoised)):
         rows.append((label, float(rrmse_temporal(clean, estimate)),
                      float(correlation_coefficient(clean, estimate))))
     print(f"{args.dataset}: {len(noisy)} epochs (all of the data set, including any the model "
           "was trained on; see the model card for held-out scores)")
+    if y is None:
+        print(f"noisy inputs: the clean epochs mixed with the model's noise "
+              f"(noise={estimator.noise!r}), seed {EVALUATION_SEED}")
     print(f"{'':12s}  RRMSE_t    CC")
     for label, r, cc in rows:
         print(f"{label:12s}  {r:7.4f}  {cc:6.4f}")
 
 
-def _pairs_for(estimator, X, y):
-    """(noisy, clean) epochs: the data set's own pairs, or clean epochs + the model's noise."""
+def _check_denoiser(estimator, file):
+    """A clear error for a model file that holds something else than a fitted denoiser."""
+    if callable(getattr(estimator, "transform", None)) and hasattr(estimator, "n_times_in_"):
+        return
+    from sklearn.base import is_classifier
+
+    kind = "a classifier" if is_classifier(estimator) else (
+        "a generator" if callable(getattr(estimator, "sample", None)) else "not a denoiser")
+    raise ValueError(f"{file} holds a {type(estimator).__name__}, {kind} with no transform: "
+                     "sigest evaluate scores denoisers (sigest list --task denoising)")
+
+
+def _rates_differ(sfreq, model_sfreq):
+    return sfreq is not None and model_sfreq is not None and not np.isclose(sfreq, model_sfreq)
+
+
+def _pairs_for(estimator, X, y, sfreq=None):
+    """(noisy, clean) epochs: the data set's own pairs, or clean epochs + the model's noise.
+
+    The noise is the one the model was trained with, rebuilt from its ``noise`` parameter when
+    the fitted ``noise_`` is not at hand (a loaded model), at the data set's sampling rate
+    ``sfreq``, and drawn with the fixed seed :data:`EVALUATION_SEED`.
+    """
     if y is not None:
         return X, y
-    noise = getattr(estimator, "noise_", None)
-    if noise is None:
-        raise ValueError("this data set has clean epochs only and the model was not trained "
-                         "with a noise source; evaluate on a paired data set (e.g. "
+    X3 = np.asarray(X[:, None] if X.ndim == 2 else X, dtype=np.float64)
+    noise = _evaluation_noise(estimator, X3, sfreq)
+    noisy = noise.inject(X3, np.random.default_rng(EVALUATION_SEED))
+    return np.asarray(noisy, dtype=X.dtype).reshape(X.shape), X
+
+
+def _evaluation_noise(estimator, X3, sfreq=None):
+    """The fitted noise source to mix into clean ``X3`` at ``sfreq``; see :func:`_pairs_for`."""
+    from .noise import make_noise
+
+    # noise_ is None after a fit on explicit (noisy, clean) pairs; a saved model has no
+    # noise_ (it is not stored), and noise=None then says it was trained without one.
+    spec = getattr(estimator, "noise", None)
+    if spec is None or ("noise_" in vars(estimator) and estimator.noise_ is None):
+        raise ValueError("this data set has clean epochs only and the model was trained "
+                         "without a noise source (e.g. on explicit noisy/clean pairs), so there "
+                         "is no noise to mix into them; evaluate on a paired data set (e.g. "
                          "eegdenoisenet-eog-test)")
-    X3 = X[:, None] if X.ndim == 2 else X
-    noisy = noise.inject(np.asarray(X3, dtype=np.float64), np.random.default_rng(0))
-    return np.asarray(noisy).reshape(X.shape), X
+    model_sfreq = model_sfreq_of(estimator)
+    if _rates_differ(sfreq, model_sfreq):
+        return make_noise(spec, sfreq=sfreq).fit(X3)  # the noise of the data set's rate
+    scoring_noise = getattr(estimator, "_scoring_noise", None)  # what score() mixes in
+    if scoring_noise is not None:
+        return scoring_noise(X3)
+    return make_noise(spec, sfreq=model_sfreq).fit(X3)
 
 
-def _denoise_epochs(estimator, X):
-    """Denoise epochs of any length: directly when they fit the model, else by overlap-add."""
+def _denoise_epochs(estimator, X, sfreq=None):
+    """Denoise epochs of any length and rate: directly when they fit the model, else by
+    overlap-add (resampled to the model's rate and back when ``sfreq`` differs from it)."""
     X = np.asarray(X)
-    if X.shape[-1] == estimator.n_times_in_:
+    resample = _rates_differ(sfreq, model_sfreq_of(estimator))
+    if X.shape[-1] == estimator.n_times_in_ and not resample:
         return np.asarray(estimator.transform(X))
     if int(getattr(estimator, "n_channels_in_", 1) or 1) != 1:
-        raise ValueError(f"epochs of {X.shape[-1]} samples need a single-channel model or one "
-                         f"fitted on {X.shape[-1]}-sample epochs; got n_times_in_="
-                         f"{estimator.n_times_in_}, n_channels_in_={estimator.n_channels_in_}")
+        rate = "" if sfreq is None else f" at {sfreq:g} Hz"
+        raise ValueError(f"epochs of {X.shape[-1]} samples{rate} need a single-channel model or "
+                         f"one fitted on such epochs; got n_times_in_={estimator.n_times_in_}, "
+                         f"n_channels_in_={estimator.n_channels_in_}, sfreq "
+                         f"{model_sfreq_of(estimator)}")
     # Each epoch (and channel) is one row of the overlap-add, all in one batched call.
     flat = X.reshape(-1, X.shape[-1])
-    return denoise_array(estimator, flat).reshape(X.shape)
+    return denoise_array(estimator, flat, sfreq).reshape(X.shape)
 
 
 def cmd_plot(args):
@@ -671,7 +765,8 @@ def register_commands(sub):
     p.add_argument("--output", default=None, help="model file (default MODEL-DATASET.zip)")
     p.add_argument("--max-epochs", type=int, default=None)
     p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
-    p.add_argument("--test-size", type=float, default=0.2)
+    p.add_argument("--test-size", type=_fraction, default=0.2,
+                   help="fraction of the data set's groups held out, in (0, 1) (default 0.2)")
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--data-path", default=None, help="data folder (default $SIGEST_DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

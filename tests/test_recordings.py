@@ -225,3 +225,98 @@ def test_fit_holds_out_whole_groups(tmp_path, shared_data, capsys):
                  "--data-path", str(shared_data), "--max-samples", "150", "--max-epochs", "1",
                  "--output", str(model), "--quiet"]) == 0
     assert model.exists() and "held-out" in capsys.readouterr().out
+    # trained on the data set's pairs: the file says so, and clean-only data cannot score it
+    assert sigest.load(model).noise is None
+    assert main(["evaluate", str(model), "--dataset", "sample", "--quiet"]) == 2
+    assert "trained without a noise source" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def sample_model(tmp_path_factory):
+    """``sigest fit`` on the shipped sample (clean EEG at 256 Hz, noise="white"), 1 epoch."""
+    model = tmp_path_factory.mktemp("fit") / "fit1.zip"
+    assert main(["fit", "tiny-conv-denoiser", "--dataset", "sample", "--max-epochs", "1",
+                 "--quiet", "--output", str(model)]) == 0
+    return model
+
+
+def test_evaluate_on_clean_only_data_uses_the_saved_noise(sample_model, capsys):
+    """The fitted noise_ is not saved: the loaded model's noise parameter makes the pairs."""
+    outputs = []
+    for _ in range(2):
+        assert main(["evaluate", str(sample_model), "--dataset", "sample", "--quiet"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert "noise='white'" in outputs[0] and "denoised" in outputs[0]
+    assert outputs[0] == outputs[1]  # a seeded draw: the same scores every run
+
+
+def test_evaluate_at_another_rate_resamples_and_says_so(sample_model, shared_data, capsys):
+    assert main(["evaluate", str(sample_model), "--dataset", "sleep-edf", "--data-path",
+                 str(shared_data), "--max-samples", "20", "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert "sleep-edf: 20 epochs" in out.out and "noise='white'" in out.out
+    assert main(["evaluate", str(sample_model), "--dataset", "sleep-edf", "--data-path",
+                 str(shared_data), "--max-samples", "20"]) == 0
+    assert "resampling 100 Hz -> 256 Hz" in capsys.readouterr().err
+
+
+def test_clean_only_error_only_for_models_trained_without_noise():
+    from sigest.recordings import _pairs_for
+
+    rng = np.random.default_rng(0)
+    clean = rng.standard_normal((8, 1, 64)).astype(np.float32)
+    paired = sigest.get_estimator("tiny-conv-denoiser", max_epochs=1, random_state=0)
+    paired.fit(clean + 0.1, clean)  # noise="white" unused: noise_ is None
+    with pytest.raises(ValueError, match="trained without a noise source"):
+        _pairs_for(paired, clean, None)
+    noisy_fit = sigest.get_estimator("tiny-conv-denoiser", max_epochs=1, random_state=0)
+    noisy_fit.fit(clean)
+    noisy, target = _pairs_for(noisy_fit, clean, None)
+    assert target is clean and noisy.shape == clean.shape and not np.allclose(noisy, clean)
+    assert np.array_equal(noisy, _pairs_for(noisy_fit, clean, None)[0])
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("bandpass", "has no save()"), ("wavelet", "has no save()"),
+    ("tiny-mlp-gan", "generation estimator"), ("tiny-conv-classifier", "classification"),
+])
+def test_fit_refuses_what_it_cannot_train_and_save(tmp_path, capsys, name, reason):
+    output = tmp_path / "model.zip"
+    assert main(["fit", name, "--dataset", "sample", "--max-epochs", "1", "--quiet",
+                 "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigest fit: error:") and reason in err and err.count("\n") == 1
+    assert "sigest list --task denoising" in err or "tiny-conv-denoiser" in err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("value", ["1.5", "1", "0", "-0.2", "nan", "abc"])
+def test_fit_refuses_test_size_outside_0_1(tmp_path, capsys, value):
+    output = tmp_path / "model.zip"
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "tiny-conv-denoiser", "--dataset", "sample", "--max-epochs", "1",
+              "--quiet", "--test-size", value, "--output", str(output)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --test-size" in err and value in err and "(0, 1)" in err
+    assert not output.exists()
+
+
+def test_evaluate_refuses_what_is_not_a_saved_denoiser(tmp_path, capsys):
+    import zipfile
+
+    X = np.random.default_rng(0).standard_normal((20, 1, 64)).astype(np.float32)
+    classifier = tmp_path / "classifier.zip"
+    sigest.get_estimator("tiny-conv-classifier", max_epochs=1).fit(
+        X, np.arange(20) % 2).save(classifier)
+    (tmp_path / "text.zip").write_text("not a model")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    cases = [(tmp_path / "missing.zip", "no such model file"),
+             (tmp_path / "text.zip", "not a readable sigest model file"),
+             (tmp_path / "other.zip", "not a readable sigest model file"),
+             (classifier, "holds a TinyClassifier, a classifier")]
+    for path, message in cases:
+        assert main(["evaluate", str(path), "--dataset", "sample", "--quiet"]) == 2, path
+        err = capsys.readouterr().err
+        assert err.startswith("sigest evaluate: error:") and message in err, err
