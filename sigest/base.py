@@ -52,7 +52,9 @@ from .validation import (
     restore_rank,
 )
 
-_EPS = 1e-8
+# A standard deviation at most this fraction of the signal's level is float32 rounding of a
+# constant: the signal is flat. Relative, so that no unit (volts, tesla, counts) looks flat.
+_FLAT = 1e-6
 
 
 def channel_std(X3, chunk=4096):
@@ -71,7 +73,13 @@ def channel_std(X3, chunk=4096):
     count = max(len(X3) * X3.shape[2], 1)
     mean = total / count
     std = np.sqrt(np.maximum(squares / count - mean ** 2, 0.0))
-    return np.where(std > _EPS * np.maximum(np.abs(mean), 1.0), std, 1.0).reshape(-1, 1)
+    return np.where(std <= _FLAT * np.abs(mean), 1.0, std).reshape(-1, 1)
+
+
+def flat_epochs(x):
+    """Which ``(batch, channel)`` rows of the tensor ``x`` are constant, as a ``(b, c, 1)`` mask."""
+    std = x.std(dim=-1, keepdim=True, correction=0)
+    return std <= _FLAT * x.abs().amax(dim=-1, keepdim=True)
 
 
 class SignalDataset(torch.utils.data.Dataset):
@@ -249,6 +257,25 @@ class _SignalNet:
     def _get_param_names(self):
         return [k for k in self.__dict__ if not k.endswith("_") and not k.startswith("_")]
 
+    def set_params(self, **params):
+        """Set parameters; ``name__key`` reaches ``key`` of an estimator-valued parameter
+        (e.g. ``noise__snr_db`` of a ``NoiseInjector``), as scikit-learn's nesting rule has it.
+
+        Other ``prefix__key`` parameters are skorch's (``module__``, ``optimizer__``, ...).
+        """
+        nested = {}
+        for key in [k for k in params if "__" in k]:
+            name, _, sub = key.partition("__")
+            value = self.__dict__.get(name)
+            if hasattr(value, "set_params") and not isinstance(value, type):
+                nested.setdefault(name, {})[sub] = params.pop(key)
+            elif name == "noise":
+                raise ValueError(f"Invalid parameter {key!r}: noise={value!r} has no "
+                                 "parameters of its own; pass noise=NoiseInjector(...) to tune it")
+        for name, sub_params in nested.items():
+            self.__dict__[name].set_params(**sub_params)
+        return super().set_params(**params)
+
     def __sklearn_is_fitted__(self):
         return bool(self.__dict__.get("_initialized")) and hasattr(self, "n_features_in_")
 
@@ -406,9 +433,10 @@ class _SignalNet:
         return torch.from_numpy(np.asarray(noisy, dtype=np.float32)).to(Xi.device)
 
     def _scale_of(self, x):
+        """Each epoch's standard deviation (1 for flat epochs) with ``epoch_scaling="std"``."""
         if getattr(self, "epoch_scaling", None) == "std":
             scale = x.std(dim=-1, keepdim=True, correction=0)
-            return torch.where(scale > _EPS, scale, torch.ones_like(scale))
+            return torch.where(flat_epochs(x), torch.ones_like(scale), scale)
         return None
 
     def _forward_array(self, X3, batch_fn=None):
@@ -669,7 +697,8 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         scale = self._scale_of(xb)
         if scale is None:
             return self.infer(xb)
-        return self.infer(xb / scale) * scale
+        # a flat epoch (padding, a disconnected stretch) has nothing to denoise: it passes through
+        return torch.where(flat_epochs(xb), xb, self.infer(xb / scale) * scale)
 
     def transform(self, X):
         """Denoise ``X``.
@@ -832,7 +861,10 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
         check_consistent_length(X3, y)
         check_classification_targets(y)
         if reset:
-            encoder = LabelEncoder().fit(self.classes if self.classes is not None else y)
+            labels = self.__dict__.get("_partial_classes")
+            if labels is None:
+                labels = self.classes if self.classes is not None else y
+            encoder = LabelEncoder().fit(labels)
             if len(encoder.classes_) < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 classes in y; got 1 class "
@@ -888,6 +920,23 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
     def fit(self, X, y, **fit_params):
         """Fit the classifier to epochs ``X`` and labels ``y`` (any label type)."""
         return super().fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train ``max_epochs`` more epochs without re-initialising the network.
+
+        ``classes``, every label ``y`` may take, sets ``classes_`` on the first call, whose
+        ``y`` may lack some of them (scikit-learn's convention); later calls check it.
+        """
+        if classes is not None:
+            classes = np.unique(column_or_1d(classes))
+            if self.__sklearn_is_fitted__() and not np.array_equal(classes, self.classes_):
+                raise ValueError(f"classes={classes.tolist()} differs from classes_ "
+                                 f"{self.classes_.tolist()} of the first partial_fit call")
+            self.__dict__["_partial_classes"] = classes
+        try:
+            return super().partial_fit(X, y, **fit_params)
+        finally:
+            self.__dict__.pop("_partial_classes", None)
 
     def _fit_validated(self, X3, y, fit_params, *, partial):
         self._class_counts = np.bincount(y, minlength=len(self.classes_)).astype(float)
@@ -1005,8 +1054,11 @@ class SignalGenerator(_SignalNet, NeuralNet):
         narrower than a bin; per channel, per class when conditional). They capture how each
         epoch's spectrum varies from epoch to epoch, which the per-frequency terms, dominated
         by the periodogram's own noise, barely constrain. 0 for none.
-    sampling_strategy : "auto", float or dict, default="auto"
-        Target class counts of :meth:`fit_resample` (imbalanced-learn's convention).
+    sampling_strategy : str, float or dict, default="auto"
+        Target class counts of :meth:`fit_resample`, in imbalanced-learn's convention:
+        ``"minority"``, ``"not minority"``, ``"not majority"`` (= ``"auto"``) or ``"all"`` bring
+        those classes up to the majority's count; a float is the minority/majority ratio wanted
+        (two classes); a dict maps a class to its wanted count.
     sfreq : float, optional
     random_state : int, RandomState or None, default=None
     verbose : int, default=0
@@ -1087,7 +1139,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
         if reset:
             self.output_rank_ = rank
             self.data_mean_ = X3.mean(axis=(0, 2), keepdims=True)[0]
-            self.data_std_ = np.maximum(X3.std(axis=(0, 2), keepdims=True)[0], _EPS)
+            self.data_std_ = channel_std(X3)
         y_encoded = None
         if y is not None:
             y = column_or_1d(y, warn=True)
@@ -1233,7 +1285,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
                 chunks.append(to_numpy(self.module_.generator(z, lab)))
         shape = (0, self.n_channels_in_, self.n_times_in_)
         X3 = np.concatenate(chunks) if chunks else np.empty(shape, dtype=np.float32)
-        X3 = X3.astype(np.float64) * self.data_std_ + self.data_mean_
+        dtype = self.data_mean_.dtype  # the training data's float dtype
+        X3 = (X3.astype(np.float64) * self.data_std_ + self.data_mean_).astype(dtype, copy=False)
         X_out = restore_rank(X3, self.output_rank_)
         return (X_out, labels_out) if return_y else X_out
 
@@ -1261,11 +1314,18 @@ class SignalGenerator(_SignalNet, NeuralNet):
         return np.concatenate(X_parts), np.concatenate(y_parts)
 
 
+_STRATEGIES = ("auto", "not majority", "not minority", "minority", "all")
+
+
 def _sampling_targets(strategy, counts):
     """How many synthetic epochs per class, under imbalanced-learn's ``sampling_strategy``."""
     majority = max(counts.values())
-    if strategy == "auto" or strategy == "not majority":
-        return {c: majority - n for c, n in counts.items()}
+    if isinstance(strategy, str) and strategy in _STRATEGIES:
+        # the classes to bring up to the majority's count (the majority itself needs none)
+        minority = min(counts, key=counts.get)
+        chosen = {"minority": [minority],
+                  "not minority": [c for c in counts if c != minority]}.get(strategy, counts)
+        return {c: majority - counts[c] for c in chosen}
     if isinstance(strategy, float):
         if len(counts) != 2:
             raise ValueError("a float sampling_strategy is for two classes only")
@@ -1277,6 +1337,7 @@ def _sampling_targets(strategy, counts):
             raise ValueError(f"sampling_strategy names classes not in y: {sorted(unknown)}")
         return {c: max(int(n) - counts[c], 0) for c, n in strategy.items()}
     raise ValueError(
-        f"sampling_strategy must be 'auto', a float or a dict; got {strategy!r}"
+        f"sampling_strategy must be one of {', '.join(map(repr, _STRATEGIES))}, a float or a "
+        f"dict; got {strategy!r}"
     )
 

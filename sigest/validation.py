@@ -167,6 +167,14 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
                 )
         flat = X.reshape(n, n_channels * n_times)
     else:
+        fitted_channels = getattr(estimator, "n_channels_in_", 1) if not reset else 1
+        if fitted_channels > 1:
+            raise ValueError(
+                f"{name} is 2-D, of shape {tuple(np.shape(X))}: one channel per epoch, but {owner} "
+                f"was fitted on epochs of n_channels={fitted_channels}, n_times="
+                f"{estimator.n_times_in_}; pass a 3-D array of shape (n_epochs, "
+                f"{fitted_channels}, {estimator.n_times_in_})."
+            )
         flat, n_channels = X, 1
     kwargs = dict(dtype=dtype, ensure_all_finite=True)
     if estimator is not None:

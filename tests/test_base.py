@@ -366,3 +366,78 @@ def test_same_seed_bit_identical_predictions_across_processes(tmp_path):
     digests = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                               check=True).stdout.strip() for _ in range(2)]
     assert digests[0] == digests[1] and len(digests[0]) == 64
+
+
+def test_set_params_reaches_the_noise_injector_and_grid_search_tunes_it():
+    from sigest.metrics import get_scorer
+    from sigest.noise import NoiseInjector
+
+    X = sines(24, n_times=64)
+    den = TinyDenoiser(max_epochs=1, noise=NoiseInjector("white", snr_db=0.0), random_state=0)
+    assert den.get_params()["noise__snr_db"] == 0.0
+    den.set_params(noise__snr_db=(-3.0, 3.0), max_epochs=2)
+    assert den.noise.snr_db == (-3.0, 3.0) and den.max_epochs == 2
+    assert "noise__snr_db" not in vars(den)
+    assert clone(den).noise.snr_db == (-3.0, 3.0)
+    grid = GridSearchCV(den, {"noise__snr_db": [0.0, 5.0]}, cv=2, error_score="raise",
+                        scoring=get_scorer("neg_rrmse_temporal")).fit(X)
+    assert grid.best_estimator_.noise.snr_db in (0.0, 5.0)
+    with pytest.raises(ValueError, match="noise='white' has no parameters of its own"):
+        TinyDenoiser(noise="white").set_params(noise__snr_db=0.0)
+
+
+def test_2d_input_to_a_multichannel_model_is_refused_with_the_fitted_shape():
+    X, y = labelled(n=20, n_channels=2, n_times=64)
+    clf = TinyClassifier(max_epochs=1, random_state=0).fit(X, y)
+    den = TinyDenoiser(max_epochs=1, random_state=0).fit(X)
+    message = (r"X is 2-D, of shape \(20, 128\): one channel per epoch.*n_channels=2, "
+               r"n_times=64.*\(n_epochs, 2, 64\)")
+    for est, method in ((clf, "predict_proba"), (den, "transform")):
+        with pytest.raises(ValueError, match=message):
+            getattr(est, method)(X.reshape(20, 128))
+        with pytest.raises(ValueError, match=r"shape \(2, 64\)"):
+            getattr(est, method)(X[0])
+
+
+@pytest.mark.parametrize("unit", [1e-6, 1e-9, 1e-13])
+def test_denoiser_output_does_not_depend_on_the_unit(unit):
+    X = sines(24, n_times=64)
+    den = TinyDenoiser(max_epochs=2, random_state=0).fit(X)
+    np.testing.assert_allclose(den.transform(X * unit), den.transform(X) * unit,
+                               rtol=1e-4, atol=1e-6 * unit)
+
+
+def test_flat_epochs_pass_through_the_denoiser_in_any_unit():
+    X = sines(8, n_times=64)
+    den = TinyDenoiser(max_epochs=1, random_state=0).fit(X)
+    flat = np.vstack([np.zeros(64), np.full(64, 3e-5), np.full(64, -2.0)])
+    np.testing.assert_allclose(den.transform(flat), flat, rtol=1e-7)  # float32 inside
+    mixed = np.vstack([flat, X[:2] * 1e-5])
+    out = den.transform(mixed)
+    np.testing.assert_allclose(out[:3], flat, rtol=1e-7)
+    np.testing.assert_allclose(out[3:], den.transform(X[:2]) * 1e-5, rtol=1e-4, atol=1e-11)
+
+
+def test_channel_std_scales_any_unit_and_only_constant_channels_get_one():
+    from sigest.base import channel_std
+
+    X = RNG.standard_normal((30, 2, 40))
+    np.testing.assert_allclose(channel_std(X * 1e-13)[:, 0], (X * 1e-13).std(axis=(0, 2)),
+                               rtol=1e-9)
+    np.testing.assert_allclose(channel_std(X + 1e4, chunk=7)[:, 0], X.std(axis=(0, 2)),
+                               rtol=1e-6)
+    assert channel_std(np.full((5, 1, 8), 1e-13))[0, 0] == 1.0
+    assert channel_std(np.full((5, 1, 8), 0.7, dtype=np.float32))[0, 0] == 1.0
+
+
+def test_classifier_partial_fit_takes_classes_on_the_first_call():
+    X, y = labelled(n=20)
+    clf = TinyClassifier(max_epochs=1, random_state=0)
+    clf.partial_fit(X[:10], y[:10], classes=["rest", "task"])  # the first 10 are all "rest"
+    assert list(clf.classes_) == ["rest", "task"] and clf.predict_proba(X).shape == (20, 2)
+    clf.partial_fit(X[10:], y[10:])
+    clf.partial_fit(X, y, classes=["task", "rest"])  # the same set, any order
+    with pytest.raises(ValueError, match=r"classes=\['a', 'rest'\] differs from classes_"):
+        clf.partial_fit(X, y, classes=["rest", "a"])
+    with pytest.raises(ValueError, match="needs at least 2 classes"):
+        TinyClassifier(max_epochs=1).partial_fit(X[:10], y[:10])

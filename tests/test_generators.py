@@ -520,3 +520,42 @@ def test_wavegan_random_crop_samples_are_deterministic():
     a, b = gen.sample(6, random_state=3), gen.sample(6, random_state=3)
     assert a.shape == (6, 64)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("strategy, expected", [
+    ("auto", {"a": 0, "b": 6, "c": 8}),
+    ("not majority", {"a": 0, "b": 6, "c": 8}),
+    ("all", {"a": 0, "b": 6, "c": 8}),
+    ("minority", {"c": 8}),
+    ("not minority", {"a": 0, "b": 6}),
+    ({"b": 7}, {"b": 3}),
+])
+def test_sampling_strategies_follow_imbalanced_learn(strategy, expected):
+    from sigest.base import _sampling_targets
+
+    assert _sampling_targets(strategy, {"a": 10, "b": 4, "c": 2}) == expected
+
+
+def test_bad_sampling_strategy_lists_the_accepted_ones():
+    X, y = _toy()
+    gen = GANGenerator(max_epochs=1, sampling_strategy="majority", **SMALL[GANGenerator])
+    with pytest.raises(ValueError, match="'minority', 'all', a float or a dict; got 'majority'"):
+        gen.fit_resample(X, y)
+
+
+@pytest.mark.parametrize("cls", GENERATORS)
+def test_sample_keeps_the_training_float_dtype(cls):
+    X, y = _toy()
+    gen = cls(max_epochs=1, batch_size=16, random_state=0, **SMALL[cls])
+    X_res, _ = gen.fit_resample(X.astype(np.float32), y)
+    assert X_res.dtype == np.float32 and gen.sample(3, random_state=0).dtype == np.float32
+    assert gen.fit(X, y).sample(3, random_state=0).dtype == np.float64
+
+
+def test_generator_learns_signals_of_any_unit():
+    X, y = _toy()
+    gen = GANGenerator(max_epochs=1, batch_size=16, random_state=0, **SMALL[GANGenerator])
+    tesla = gen.fit(X * 1e-14, y).sample(5, random_state=0)
+    unit = GANGenerator(max_epochs=1, batch_size=16, random_state=0,
+                        **SMALL[GANGenerator]).fit(X, y).sample(5, random_state=0)
+    np.testing.assert_allclose(tesla, unit * 1e-14, rtol=1e-4, atol=1e-20)
