@@ -231,6 +231,8 @@ class _SignalNet:
     """What the three bases share; mixed in before the skorch class."""
 
     _min_times = 1  # shortest epoch the network accepts; raise in subclasses with a receptive field
+    # module parameters the estimator sets from the data (_module_shape_kwargs), not the user
+    _inferred_module_params = ("n_channels", "n_times", "n_classes")
     _fitted_attrs = ("n_features_in_", "n_channels_in_", "n_times_in_", "sfreq_")
 
     # skorch keeps these three in public attributes set in __init__, which scikit-learn reads as

@@ -70,9 +70,13 @@ def cmd_info(args):
         print(f"  {name} = {shown or repr(default)}")
     module = _init_parameters(cls).get("module")
     if isinstance(module, type):
-        print(f"\nNetwork parameters (module__*) of {module.__name__}:")
-        for p in list(inspect.signature(module.__init__).parameters.values())[1:]:
-            if p.name in ("n_channels", "n_times", "n_classes"):
+        params = list(inspect.signature(module.__init__).parameters.values())[1:]
+        inferred = [p.name for p in params
+                    if p.name in getattr(cls, "_inferred_module_params", ())]
+        print(f"\nNetwork parameters (module__*) of {module.__name__} ({', '.join(inferred)}: "
+              "set by the estimator at fit):")
+        for p in params:
+            if p.name in inferred or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 continue
             default = "" if p.default is p.empty else f" = {p.default!r}"
             print(f"  module__{p.name}{default}")

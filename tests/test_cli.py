@@ -46,3 +46,19 @@ def test_console_script_version():
         pytest.skip("the sigest console script is not on PATH (package not installed)")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"sigest {sigest.__version__}"
+
+
+@pytest.mark.parametrize("name, hidden", [
+    ("gan", ["module__n_channels", "module__n_times", "module__n_classes",
+             "module__line_cycles"]),
+    ("braindecode-eegnet", ["module__n_chans", "module__n_outputs", "module__n_times",
+                            "module__sfreq", "module__input_window_seconds", "module__kwargs"]),
+])
+def test_info_lists_only_the_network_parameters_a_user_sets(capsys, name, hidden):
+    if name not in sigest.list_estimators():
+        pytest.skip(f"{name} is not installed")
+    assert main(["info", name]) == 0
+    out = capsys.readouterr().out
+    assert "set by the estimator at fit" in out and "module__" in out
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("  module__")]
+    assert listed and not set(hidden) & set(listed)

@@ -139,6 +139,8 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
                          **kwargs)
         self.line_freq = line_freq
 
+    _inferred_module_params = SignalGenerator._inferred_module_params + ("line_cycles",)
+
     def _module_shape_kwargs(self):
         kwargs = super()._module_shape_kwargs()
         if self.line_freq is not None:

@@ -163,6 +163,9 @@ class BraindecodeClassifier(SignalClassifier):
     def _min_channels(self):
         return MIN_CHANNELS.get(getattr(self, "model_name", None), 1)
 
+    # input_window_seconds would contradict the n_times set from the data
+    _inferred_module_params = _SHAPE_PARAMS + ("sfreq", "input_window_seconds")
+
     def _module_shape_kwargs(self):
         n_times = self.n_times_in_
         if self.pad_times is not None:
