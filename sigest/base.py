@@ -85,10 +85,18 @@ def flat_epochs(x):
 class SignalDataset(torch.utils.data.Dataset):
     """``(X, y)`` arrays as a torch Dataset that fetches whole batches by fancy indexing.
 
-    ``X`` may be a memory-mapped array: only the rows of a batch are read. ``y`` may be None.
+    ``X`` (n_epochs, n_channels, n_times) may be a memory-mapped array: only the rows of a batch
+    are read. ``y`` may be None, labels, or clean targets of ``X``'s shape.
     """
 
     def __init__(self, X, y=None):
+        if np.ndim(X) != 3:
+            hint = "; use X[:, None, :] for single-channel epochs" if np.ndim(X) == 2 else ""
+            raise ValueError(f"SignalDataset needs X of shape (n_epochs, n_channels, n_times); "
+                             f"got shape {np.shape(X)}{hint}")
+        if y is not None and np.ndim(y) > 1 and np.shape(y) != np.shape(X):
+            raise ValueError(f"SignalDataset needs clean targets y of X's shape {np.shape(X)}; "
+                             f"got shape {np.shape(y)}")
         self.X = X
         self.y = y
 

@@ -441,3 +441,14 @@ def test_classifier_partial_fit_takes_classes_on_the_first_call():
         clf.partial_fit(X, y, classes=["rest", "a"])
     with pytest.raises(ValueError, match="needs at least 2 classes"):
         TinyClassifier(max_epochs=1).partial_fit(X[:10], y[:10])
+
+
+def test_signal_dataset_refuses_2d_epochs_and_mismatched_targets():
+    from sigest.base import SignalDataset
+
+    with pytest.raises(ValueError, match=r"got shape \(4, 64\); use X\[:, None, :\]"):
+        SignalDataset(np.zeros((4, 64)), np.zeros((4, 64)))
+    with pytest.raises(ValueError, match=r"clean targets y of X's shape \(4, 1, 64\); got shape "
+                                         r"\(4, 64\)"):
+        SignalDataset(np.zeros((4, 1, 64)), np.zeros((4, 64)))
+    assert len(SignalDataset(np.zeros((4, 1, 64)), np.arange(4))) == 4
