@@ -364,7 +364,15 @@ class _SignalNet:
         return {"n_channels": self.n_channels_in_, "n_times": self.n_times_in_}
 
     def initialize_module(self):
-        kwargs = {**self._module_shape_kwargs(), **self.get_params_for("module")}
+        user = self.get_params_for("module")
+        clash = [name for name in self._inferred_module_params if name in user]
+        if clash:
+            raise ValueError(
+                f"module__{clash[0]} is set by {type(self).__name__} itself at fit, from the data "
+                f"and its own parameters ({', '.join(self._inferred_module_params)}); leave it "
+                "out (sigest info NAME lists the network parameters to set)"
+            )
+        kwargs = {**self._module_shape_kwargs(), **user}
         if self.module is None:
             raise ValueError(f"{type(self).__name__} needs a module (an nn.Module class); got None")
         self.module_ = self.initialized_instance(self.module, kwargs)

@@ -204,17 +204,18 @@ def restore_rank(X3, rank):
     return X3
 
 
-def check_clean_target(y, X3, rank, *, owner="this denoiser"):
-    """Validate clean targets ``y`` for noisy ``X3``: the same shape as X, float, finite."""
+def check_clean_target(y, X3, rank, *, owner="this denoiser", name="y"):
+    """Validate clean targets ``y`` (called ``name`` in errors) for noisy ``X3``: the same shape
+    as X, float, finite."""
     y = np.asarray(y) if not is_mne_data(y) else mne_to_array(y)
     expected = X3.shape if rank == 3 else (X3.shape[0], X3.shape[2])
     if y.ndim == 2 and rank == 3 and X3.shape[1] == 1:
         expected = (X3.shape[0], X3.shape[2])
     if y.shape != tuple(expected):
         raise ValueError(
-            f"{owner}: clean targets y must have X's shape {tuple(expected)}; got y of shape "
-            f"{y.shape}."
+            f"{owner}: clean targets {name} must have X's shape {tuple(expected)}; got {name} of "
+            f"shape {y.shape}."
         )
     y2 = check_array(y.reshape(len(y), -1), dtype=FLOAT_DTYPES, ensure_all_finite=True,
-                     input_name="y")
+                     input_name=name)
     return y2.reshape(X3.shape).astype(X3.dtype, copy=False)

@@ -171,3 +171,37 @@ def test_record_split_checks_n_test():
         record_split(["a", "b", "c"], n_test=3)
     train, test = record_split(["a", "a", "b", "c"], test_size=0.34, random_state=0)
     assert len(set(np.array(["a", "a", "b", "c"])[test])) == 1
+
+
+def test_cdae_bam_residual_needs_module_residual_false():
+    from sigest.estimators.ecg import CDAEBAMDenoiser
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 256)), rng.standard_normal((16, 256))
+    small = {"max_epochs": 1, "module__n_filters": (4, 8), "random_state": 0}
+    for residual in (True, "gated"):
+        with pytest.raises(ValueError, match=r"already subtracts its output.*module__residual="
+                                             "False with it"):
+            CDAEBAMDenoiser(residual=residual, **small).fit(X, y)
+    den = CDAEBAMDenoiser(residual=True, module__residual=False, **small).fit(X, y)
+    x = torch.as_tensor(X[:4, None], dtype=torch.float32)
+    with torch.no_grad():
+        torch.testing.assert_close(den.infer(x), x - den.module_(x))
+
+
+def test_cdae_bam_takes_a_list_of_noise_names():
+    from sigest.estimators.ecg import CDAEBAMDenoiser
+
+    X = np.random.default_rng(0).standard_normal((16, 256))
+    den = CDAEBAMDenoiser(noise=["nstdb-ma", "powerline-60"], max_epochs=1,
+                          module__n_filters=(4, 8), random_state=0).fit(X)
+    assert den.noise_.source == ("nstdb-ma", "powerline-60")
+
+
+def test_record_split_names_test_size():
+    from sigest.estimators.ecg import record_split
+
+    with pytest.raises(ValueError, match=r"test_size must be in \(0, 1\); got 1.5"):
+        record_split(["a", "b", "c", "d"], test_size=1.5)
+    train, test = record_split(["a", "b", "c", "d"], test_size=0.9, random_state=0)
+    assert len(test) == 3 and len(train) == 1

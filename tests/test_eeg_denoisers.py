@@ -212,3 +212,10 @@ def test_spectral_gate_needs_two_samples():
 
     with pytest.raises(ValueError, match="SpectralGate needs n_times >= 2; got 1"):
         SpectralGate(1)
+
+
+def test_zero_epochs_leave_an_initialised_network_despite_early_stopping(eog_pairs):
+    (X, y), _ = eog_pairs
+    est = FCNNDenoiser(max_epochs=0, random_state=0).fit(X[:40], y[:40])
+    assert "early_stopping" in dict(est.callbacks_) and len(est.history) == 0
+    assert est.transform(X[:2]).shape == X[:2].shape

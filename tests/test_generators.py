@@ -559,3 +559,10 @@ def test_generator_learns_signals_of_any_unit():
     unit = GANGenerator(max_epochs=1, batch_size=16, random_state=0,
                         **SMALL[GANGenerator]).fit(X, y).sample(5, random_state=0)
     np.testing.assert_allclose(tesla, unit * 1e-14, rtol=1e-4, atol=1e-20)
+
+
+def test_line_freq_above_nyquist_is_refused():
+    X, _ = _toy()
+    with pytest.raises(ValueError, match=r"line_freq=\(50, 100\) must lie below the Nyquist "
+                                         r"frequency 86.8 Hz of sfreq=173.6; 100 would alias"):
+        GANGenerator(max_epochs=0, line_freq=(50, 100), sfreq=173.6).fit(X)

@@ -133,3 +133,12 @@ def test_short_fit_beats_chance_on_held_out_subject(shared_data):
     score = balanced_accuracy_score(y[test], stager.predict(X[test] / scale))
     print(f"balanced accuracy on the held-out subject: {score:.3f}")
     assert score > 0.35  # chance is 0.2 for five stages
+
+
+@pytest.mark.parametrize("param", ["sfreq", "n_context", "spectrogram_shape", "n_times"])
+def test_network_parameters_the_stager_sets_itself_are_refused(param):
+    X, y = _toy(n=8)
+    stager = sigest.get_estimator("freqcut-sleep", sfreq=40.0, max_epochs=1, **TINY,
+                                  **{f"module__{param}": 1})
+    with pytest.raises(ValueError, match=f"module__{param} is set by FreqCutSleepStager itself"):
+        stager.fit(X, y)

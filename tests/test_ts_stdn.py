@@ -85,7 +85,8 @@ def test_explicit_pairs_and_their_errors():
     np.testing.assert_allclose(clf.data_scale_[:, 0], X.std(axis=(0, 2)), rtol=1e-5)
     with pytest.raises(ValueError, match="X_clean .* or noise"):
         clone(clf).set_params(noise="white").fit(noisy, y, X_clean=X)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="clean targets X_clean must have X's shape .* got "
+                                         "X_clean of shape"):
         clone(clf).fit(noisy, y, X_clean=X[:, :2])
     with pytest.raises(ValueError, match="temporal_weight"):
         clone(clf).set_params(temporal_weight=-1.0).fit(X, y)

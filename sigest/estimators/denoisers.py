@@ -74,9 +74,17 @@ class _PaperDenoiser(SignalDenoiser):
         if self.patience is None or split is None or split is False or (
                 isinstance(split, (int, float)) and split == 0):
             return []
-        return [("early_stopping", EarlyStopping(monitor="valid_loss", patience=self.patience,
-                                                 load_best=True,
-                                                 sink=print if self.verbose else _silent))]
+        return [("early_stopping", _EarlyStopping(monitor="valid_loss", patience=self.patience,
+                                                  load_best=True,
+                                                  sink=print if self.verbose else _silent))]
+
+
+class _EarlyStopping(EarlyStopping):
+    """skorch's EarlyStopping that lets a fit of ``max_epochs=0`` end (no epoch to restore)."""
+
+    def on_train_end(self, net, **kwargs):
+        if len(net.history):
+            super().on_train_end(net, **kwargs)
 
 
 class BGAttentionDenoiser(_PaperDenoiser):

@@ -81,16 +81,17 @@ class CDAEBAMDenoiser(SignalDenoiser):
     module : type of torch.nn.Module, default=CDAEBAM
         The network; its parameters are reached as ``module__n_filters`` (16, 32, 32, 32; the
         number of levels is the depth), ``module__kernel_size`` (9), ``module__reduction`` (4)
-        and ``module__residual`` (True).
+        and ``module__residual`` (True: the network estimates the noise and subtracts it, so the
+        estimator's own ``residual`` option needs ``module__residual=False``).
     lr : float, default=1e-3
         Adam's learning rate.
     batch_size : int, default=64
     max_epochs : int, default=50
     noise : str, tuple of str, NoiseInjector or None, default=("nstdb-ma", "nstdb-bw", \
 "powerline-60")
-        Noise for training on clean windows: a registered noise name, a tuple of names (their
-        equal-RMS mixture), or a :class:`sigest.noise.NoiseInjector` used as given. Names become
-        ``NoiseInjector(source=noise, snr_db=noise_snr_db, sfreq=sfreq, split="train",
+        Noise for training on clean windows: a registered noise name, a tuple (or list) of names
+        (their equal-RMS mixture), or a :class:`sigest.noise.NoiseInjector` used as given.
+        Names become ``NoiseInjector(source=noise, snr_db=noise_snr_db, sfreq=sfreq, split="train",
         snr_definition="power")``: the recorded noises are drawn from their training part only
         (the first 80 % of each NSTDB record), and the SNR is the power ratio, as in ECG work.
         MIT-BIH was recorded in the USA, hence 60 Hz mains.
@@ -131,10 +132,10 @@ class CDAEBAMDenoiser(SignalDenoiser):
         if self.noise_mixing not in NOISE_MIXINGS:
             raise ValueError(f"noise_mixing must be one of {NOISE_MIXINGS}; got "
                              f"{self.noise_mixing!r}")
-        if isinstance(self.noise, (str, tuple)):
+        if isinstance(self.noise, (str, tuple, list)):
             from ..noise import NoiseInjector
 
-            source = self.noise
+            source = tuple(self.noise) if isinstance(self.noise, list) else self.noise
             if isinstance(source, tuple) and len(source) > 1 and self.noise_mixing == "random":
                 source = RandomMixtureNoise(sources=source)
             noise = NoiseInjector(source=source, snr_db=self.noise_snr_db,
@@ -142,6 +143,16 @@ class CDAEBAMDenoiser(SignalDenoiser):
                                   snr_definition="power")
             return noise.fit(X3)
         return super()._fitted_noise(X3)
+
+    def initialize_module(self):
+        if self.residual is not False and self.get_params_for("module").get("residual", True):
+            raise ValueError(
+                f"CDAEBAMDenoiser(residual={self.residual!r}): the CDAE-BAM network already "
+                "subtracts its output from the input (module__residual=True, the paper's design), "
+                "so the estimator's residual would undo it; pass module__residual=False with it, "
+                "or leave residual=False"
+            )
+        return super().initialize_module()
 
 
 def standardize_records(X, groups):
@@ -216,7 +227,9 @@ def record_split(groups, *, n_test=None, test_size=0.25, random_state=None):
     if n_records < 2:
         raise ValueError(f"a record-wise split needs at least 2 records; got {n_records}")
     if n_test is None:
-        n_test = max(1, int(round(test_size * n_records)))
+        if not 0 < test_size < 1:
+            raise ValueError(f"test_size must be in (0, 1); got {test_size!r}")
+        n_test = min(max(1, int(round(test_size * n_records))), n_records - 1)
     if not 0 < n_test < n_records:
         raise ValueError(f"n_test must be in [1, {n_records - 1}] for {n_records} records; "
                          f"got {n_test}")

@@ -155,6 +155,11 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
         if self.sfreq_ is None:
             raise ValueError(f"line_freq={self.line_freq!r} needs the sampling frequency: pass "
                              f"sfreq= or an mne object; got neither")
+        above = [f for f in freqs if f >= self.sfreq_ / 2]
+        if above:
+            raise ValueError(f"line_freq={self.line_freq!r} must lie below the Nyquist frequency "
+                             f"{self.sfreq_ / 2:g} Hz of sfreq={self.sfreq_:g}; {above[0]!r} "
+                             "would alias")
         return tuple(float(f) / self.sfreq_ for f in freqs)
 
 

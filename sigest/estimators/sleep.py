@@ -160,6 +160,9 @@ class FreqCutSleepStager(SignalClassifier):
             return X3.astype(np.float32, copy=False), rank
         return add_context(X3, int(self.n_context)), rank
 
+    _inferred_module_params = SignalClassifier._inferred_module_params + (
+        "n_context", "sfreq", "spectrogram_shape")
+
     def _module_shape_kwargs(self):
         kwargs = super()._module_shape_kwargs()
         kwargs["n_context"] = int(self.n_context)

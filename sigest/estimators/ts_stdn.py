@@ -159,8 +159,8 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
                     f"{type(self).__name__}: pass either X_clean (explicit noisy/clean pairs) or "
                     f"noise (noisy copies of clean X), not both; got noise={self.noise!r}"
                 )
-            clean = check_clean_target(clean_arg[0], X3, clean_arg[1],
-                                       owner=type(self).__name__).astype(np.float32, copy=False)
+            clean = check_clean_target(clean_arg[0], X3, clean_arg[1], owner=type(self).__name__,
+                                       name="X_clean").astype(np.float32, copy=False)
         self._clean_train = clean
         if reset and clean is not None:  # the clean reference, not the noisy input
             self.data_scale_ = self._fitted_data_scale(clean)
