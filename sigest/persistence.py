@@ -9,8 +9,9 @@ A model file is a zip archive with two members:
   ``torch.load(weights_only=True)``, which unpickles tensors only.
 
 Parameters that are classes, functions or estimators are stored by their import path and are
-only resolved inside the packages in :data:`TRUSTED_PREFIXES` (and the few harmless builtins
-of :data:`TRUSTED_BUILTINS`, such as ``print``, the default ``sink`` of skorch's callbacks); the
+only resolved inside the packages in :data:`TRUSTED_PREFIXES`, the packages of registered
+estimators (a plugin's network class lives beside its estimator) and the few harmless builtins
+of :data:`TRUSTED_BUILTINS`, such as ``print``, the default ``sink`` of skorch's callbacks; the
 object reached must itself live there, so a path cannot walk through a trusted module into an
 untrusted one. Dictionaries whose keys are not all strings (``class_weight={0: 1.0, 1: 3.0}``)
 are stored as ``{"__dict__": [[key, value], ...]}`` with JSON-scalar keys, so the keys keep
@@ -26,6 +27,7 @@ import io
 import json
 import os
 import secrets
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -70,16 +72,37 @@ def _trusted(path):
 
 
 def _is_registered_path(path):
+    """Whether ``path`` is a registered estimator class, or lies in the package of one.
+
+    A plugin's estimator and the classes beside it (its network, its callbacks) are trusted
+    alike: ``sigest_myplugin.MyNet`` is, because ``sigest_myplugin.MyDenoiser`` is registered.
+    The standard library and ``__main__`` are never trusted as a whole, only a registered class
+    there by its exact path.
+    """
     from .plugins import estimator_entries
 
-    return any(_import_path(e.obj) == path for e in estimator_entries().values())
+    package = path.split(".", 1)[0] if "." in path else None
+    for entry in estimator_entries().values():
+        home = _import_path(entry.obj)
+        if home == path:
+            return True
+        if package is not None and home.split(".", 1)[0] == package \
+                and _may_trust_package(package):
+            return True
+    return False
+
+
+def _may_trust_package(package):
+    return not (package in sys.stdlib_module_names or package == "__main__"
+                or not package.isidentifier())
 
 
 def _resolve(path):
     if not _trusted(path):
         raise ModelFileError(
             f"the file names {path!r}, which is outside the packages sigest loads from "
-            f"({', '.join(p.rstrip('.') for p in TRUSTED_PREFIXES)}, registered estimators)"
+            f"({', '.join(p.rstrip('.') for p in TRUSTED_PREFIXES)}, the packages of registered "
+            "estimators)"
         )
     module_name, _, attr = path.rpartition(".")
     while module_name:

@@ -14,6 +14,7 @@ declared in sigest's ``pyproject.toml``. A hook receives a ``register`` callable
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 class PluginWarning(UserWarning):
-    """A plugin failed to load or to register; it was skipped."""
+    """A plugin failed to load or to register, or one of its entries is invalid; skipped."""
 
 
 class RegistryError(ValueError):
@@ -44,6 +45,7 @@ class _HookSpecs:
         ``cls`` must be a scikit-learn estimator class; ``task`` one of
         ``"denoising"``, ``"classification"``, ``"generation"``. ``check_params`` (optional)
         are the parameters under which scikit-learn's estimator checks run on tiny data.
+        An invalid entry is reported (a :class:`PluginWarning`) and skipped; the others stay.
         """
 
     @hookspec
@@ -70,25 +72,79 @@ class Entry:
 pm = pluggy.PluginManager(PROJECT)
 pm.add_hookspecs(_HookSpecs)
 
+#: The distribution whose entry points are sigest's own estimators, data sets and noises.
+OWN_DISTRIBUTION = "sigest"
+#: Plugin names of sigest's own entry points. A third-party entry point with one of these names
+#: (or with a name another installed package uses too) is registered as ``"<package>:<name>"``.
+RESERVED_NAMES = frozenset({"estimators", "datasets", "noises"})
+
 _entry_points_loaded = False
-_failed: dict[str, str] = {}
+_failed: dict[str, str] = {}  # plugins that could not be loaded: name -> why
+_problems: dict[str, dict[str, list[str]]] = {}  # hook name -> plugin name -> what was skipped
 _cache: dict[str, tuple[tuple, dict[str, Entry]]] = {}
 
 
+def _normalize(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _package_of(ep):
+    """The name of the distribution that declares ``ep`` (its module's name if unknown)."""
+    dist = getattr(ep, "dist", None)
+    name = dist.metadata["Name"] if dist is not None else None
+    value = getattr(ep, "value", None) or ep.name
+    return name or value.split(":")[0].split(".")[0]
+
+
+def _holder(plugin):
+    """Who holds a plugin name, for messages: its package, or a plugin registered in-process."""
+    for registered, dist in pm.list_plugin_distinfo():
+        if registered is plugin:
+            return f"package {dist.metadata['Name']!r}"
+    return "a plugin registered in-process"
+
+
 def load_plugins():
-    """Load every plugin of the ``sigest`` entry-point group once; report and skip broken ones."""
+    """Load every plugin of the ``sigest`` entry-point group once; report and skip broken ones.
+
+    A plugin is named after its entry point. sigest's own entry points keep their names
+    (:data:`RESERVED_NAMES`); a third-party entry point named like one of them, or like an entry
+    point of another installed package, is named ``"<package>:<entry point>"`` instead, so that
+    every plugin loads and none can hide another.
+    """
     global _entry_points_loaded
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+    eps = [(ep, _package_of(ep)) for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    packages_using: dict[str, set[str]] = {}
+    for ep, package in eps:
+        packages_using.setdefault(ep.name, set()).add(_normalize(package))
+    # sigest's own first (a stable sort keeps the others in their order)
+    for ep, package in sorted(eps, key=lambda pair: _normalize(pair[1]) != OWN_DISTRIBUTION):
+        own = _normalize(package) == OWN_DISTRIBUTION
+        qualified = f"{package}:{ep.name}"
+        clash = not own and (ep.name in RESERVED_NAMES or len(packages_using[ep.name]) > 1)
+        name = qualified if clash else ep.name
+        if pm.is_blocked(name) or pm.is_blocked(qualified):
             continue
         try:
             plugin = ep.load()
-            pm.register(plugin, name=ep.name)
         except Exception as exc:  # a broken plugin must never break `import sigest`
-            _report(ep.name, f"failed to load ({type(exc).__name__}: {exc})")
+            _report(name, f"failed to load ({type(exc).__name__}: {exc})")
+            continue
+        if pm.get_name(plugin) is not None:  # this very module is registered already
+            continue
+        if pm.get_plugin(name) is not None:  # the name is held by a plugin registered earlier
+            name = qualified
+        if pm.get_plugin(name) is not None:
+            _report(name, f"from package {package!r} was not loaded: its name is taken by "
+                          f"{_holder(pm.get_plugin(name))}")
+            continue
+        try:
+            pm.register(plugin, name=name)
+        except Exception as exc:
+            _report(name, f"failed to load ({type(exc).__name__}: {exc})")
             continue
         dist = getattr(ep, "dist", None)
         if dist is not None:
@@ -96,8 +152,13 @@ def load_plugins():
 
 
 def _report(plugin_name, message):
+    """A plugin that could not be loaded at all."""
     _failed[plugin_name] = message
-    warnings.warn(f"sigest plugin {plugin_name!r} {message}; skipped", PluginWarning, stacklevel=3)
+    _warn(f"sigest plugin {plugin_name!r} {message}; skipped")
+
+
+def _warn(message):
+    warnings.warn(message, PluginWarning, stacklevel=3)
 
 
 def _collect(hook_name, validate) -> dict[str, Entry]:
@@ -109,22 +170,33 @@ def _collect(hook_name, validate) -> dict[str, Entry]:
     if cached is not None and cached[0] == key:
         return cached[1]
     entries: dict[str, Entry] = {}
+    problems: dict[str, list[str]] = {}
     for impl in impls:
         plugin_name = impl.plugin_name
         found: dict[str, Entry] = {}
 
         def register(name, obj, *, description="", task=None, _plugin=plugin_name, _found=found,
                      **extra):
-            entry = Entry(str(name), obj, _plugin, description or _summary(obj), task, extra)
-            validate(entry)
-            if entry.name in _found:
-                raise RegistryError(f"{_plugin!r} registers {entry.name!r} twice")
+            # an invalid entry is reported and skipped; the plugin's other entries stay
+            try:
+                entry = Entry(str(name), obj, _plugin, description or _summary(obj), task, extra)
+                validate(entry)
+                if entry.name in _found:
+                    raise RegistryError(f"{entry.name!r} is registered twice; the first is kept")
+            except Exception as exc:
+                message = f"{name!r} skipped ({type(exc).__name__}: {exc})"
+                problems.setdefault(_plugin, []).append(message)
+                _warn(f"sigest plugin {_plugin!r}: {message}")
+                return
             _found[entry.name] = entry
 
         try:
             impl.function(register=register)
         except Exception as exc:
-            _report(plugin_name, f"failed in {hook_name} ({type(exc).__name__}: {exc})")
+            # the plugin's own code failed: nothing it registered in this hook is trusted
+            message = f"failed in {hook_name} ({type(exc).__name__}: {exc})"
+            problems.setdefault(plugin_name, []).append(message)
+            _warn(f"sigest plugin {plugin_name!r} {message}; skipped")
             continue
         for name, entry in found.items():
             if name in entries:
@@ -135,6 +207,7 @@ def _collect(hook_name, validate) -> dict[str, Entry]:
                 )
             entries[name] = entry
     _cache[hook_name] = (key, entries)
+    _problems[hook_name] = problems
     return entries
 
 
@@ -251,23 +324,38 @@ def get_noise_source(name):
 
 
 def plugin_info():
-    """One dict per plugin: name, distribution, version, and the names it registers."""
+    """One dict per plugin: name, package, version, and the names it registers.
+
+    Each plugin is listed once. ``"problems"`` lists what was reported and skipped (entries that
+    failed validation, a registering hook that raised); ``"error"`` is set when the plugin
+    contributes nothing because it failed to load or to register.
+    """
     load_plugins()
     dists = {id(p): d for p, d in pm.list_plugin_distinfo()}
     kinds = {"estimators": estimator_entries, "datasets": dataset_entries, "noises": noise_entries}
+    registered = {kind: entries_of() for kind, entries_of in kinds.items()}
+    problems: dict[str, list[str]] = {}
+    for per_plugin in _problems.values():
+        for plugin_name, messages in per_plugin.items():
+            problems.setdefault(plugin_name, []).extend(messages)
     rows = []
-    for plugin in pm.get_plugins():
-        name = pm.get_name(plugin)
+    for name, plugin in pm.list_name_plugin():  # in the order they were registered
+        if plugin is None:  # blocked
+            continue
         dist = dists.get(id(plugin))
         row = {
             "name": name,
             "package": dist.metadata["Name"] if dist else "",
             "version": dist.version if dist else "",
         }
-        for kind, entries_of in kinds.items():
-            entries = entries_of()
+        for kind, entries in registered.items():
             row[kind] = sorted(n for n, e in entries.items() if e.plugin == name)
+        if name in problems:
+            row["problems"] = problems[name]
+            if not any(row[kind] for kind in kinds):
+                row["error"] = "; ".join(problems[name])
         rows.append(row)
     for name, message in _failed.items():
-        rows.append({"name": name, "package": "", "version": "", "error": message})
+        if not pm.has_plugin(name):
+            rows.append({"name": name, "package": "", "version": "", "error": message})
     return rows

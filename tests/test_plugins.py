@@ -1,7 +1,13 @@
 """The plugin registry: built-ins, in-process plugins, broken plugins, duplicates."""
 
+import importlib
+import importlib.metadata
+import sys
+import types
 import warnings
 
+import numpy as np
+import pluggy
 import pytest
 
 import sigest
@@ -115,3 +121,245 @@ def test_plugin_info_lists_builtins():
     rows = {row["name"]: row for row in plugins.plugin_info()}
     assert rows["estimators"]["package"] == "sigest"
     assert "tiny-conv-denoiser" in rows["estimators"]["estimators"]
+
+
+# --- entry-point names that clash -------------------------------------------------------------
+
+class _FakeDist:
+    def __init__(self, name, version="1.0"):
+        self.metadata = {"Name": name}
+        self.version = version
+        self.name = name
+
+
+class _FakeEntryPoint:
+    def __init__(self, name, package, plugin):
+        self.name, self.value, self.group = name, plugin.__name__, "sigest"
+        self.dist = _FakeDist(package)
+        self._plugin = plugin
+
+    def load(self):
+        return self._plugin
+
+
+def _plugin_module(module_name, **estimators):
+    """A module object with a ``sigest_register_estimators`` hook registering ``estimators``."""
+    module = types.ModuleType(module_name)
+
+    @hookimpl
+    def sigest_register_estimators(register):
+        for name, cls in estimators.items():
+            register(name, cls, task="denoising", description=f"from {module_name}")
+
+    module.sigest_register_estimators = sigest_register_estimators
+    return module
+
+
+@pytest.fixture
+def fresh_registry(monkeypatch):
+    """An empty plugin manager; ``use(entry_points)`` sets what the entry-point group holds."""
+    builtin = [ep for ep in importlib.metadata.entry_points(group="sigest")
+               if ep.dist is not None and ep.dist.metadata["Name"] == "sigest"]
+    pm = pluggy.PluginManager(plugins.PROJECT)
+    pm.add_hookspecs(plugins._HookSpecs)
+    monkeypatch.setattr(plugins, "pm", pm)
+    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
+    monkeypatch.setattr(plugins, "_failed", {})
+    monkeypatch.setattr(plugins, "_cache", {})
+    monkeypatch.setattr(plugins, "_problems", {})
+
+    def use(entry_points):
+        monkeypatch.setattr(plugins.importlib.metadata, "entry_points",
+                            lambda group: list(entry_points))
+
+    use.builtin = builtin
+    return use
+
+
+@pytest.mark.parametrize("third_party_first", [True, False])
+def test_entry_point_name_clashes_keep_every_plugin(fresh_registry, third_party_first):
+    # a third-party entry point named like sigest's own ("estimators"), and two third-party
+    # packages sharing one entry-point name: all load, under names that cannot clash
+    other = _FakeEntryPoint("estimators", "other-pkg",
+                            _plugin_module("other_pkg", **{"other-denoiser": TinyDenoiser}))
+    shared_a = _FakeEntryPoint("shared", "pkg-a",
+                               _plugin_module("pkg_a", **{"a-den": TinyDenoiser}))
+    shared_b = _FakeEntryPoint("shared", "pkg-b",
+                               _plugin_module("pkg_b", **{"b-den": TinyDenoiser}))
+    third = [other, shared_a, shared_b]
+    fresh_registry(third + fresh_registry.builtin if third_party_first
+                   else fresh_registry.builtin + third)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        entries = plugins.estimator_entries()
+    assert not [w for w in caught if issubclass(w.category, PluginWarning)]
+    assert entries["tiny-conv-denoiser"].plugin == "estimators"   # built-ins keep their name
+    assert entries["other-denoiser"].plugin == "other-pkg:estimators"
+    assert entries["a-den"].plugin == "pkg-a:shared"
+    assert entries["b-den"].plugin == "pkg-b:shared"
+    rows = {row["name"]: row for row in plugins.plugin_info()}
+    assert rows["estimators"]["package"] == "sigest"
+    assert "tiny-conv-denoiser" in rows["estimators"]["estimators"]
+    assert rows["other-pkg:estimators"]["package"] == "other-pkg"
+    assert rows["other-pkg:estimators"]["estimators"] == ["other-denoiser"]
+    assert rows["pkg-a:shared"]["estimators"] == ["a-den"]
+    assert rows["pkg-b:shared"]["estimators"] == ["b-den"]
+
+
+def test_unique_third_party_entry_point_keeps_its_plain_name(fresh_registry):
+    mine = _FakeEntryPoint("mine", "sigest-mine", _plugin_module("mine", **{"m": TinyDenoiser}))
+    fresh_registry(fresh_registry.builtin + [mine])
+    assert plugins.estimator_entries()["m"].plugin == "mine"
+
+
+def test_entry_point_whose_names_are_all_taken_is_reported_naming_both(fresh_registry):
+    holder = _plugin_module("holder", **{"h": TinyDenoiser})
+    plugins.pm.register(holder, name="taken")
+    plugins.pm.register(_plugin_module("holder2"), name="pkg-c:taken")
+    late = _FakeEntryPoint("taken", "pkg-c", _plugin_module("late", **{"late": TinyDenoiser}))
+    fresh_registry(fresh_registry.builtin + [late])
+    with pytest.warns(PluginWarning, match="'pkg-c:taken' from package 'pkg-c'.*taken by"):
+        entries = plugins.estimator_entries()
+    assert entries["h"].plugin == "taken" and "tiny-conv-denoiser" in entries
+
+
+# --- one bad register() call ------------------------------------------------------------------
+
+def test_invalid_register_call_skips_only_that_entry(in_process_plugin, capsys):
+    from sigest.cli import main
+
+    class Partly:
+        @hookimpl
+        def sigest_register_estimators(self, register):
+            register("bad-good", TinyDenoiser, task="denoising", description="fine")
+            register("bad-notanestimator", object, task="denoising", description="not fine")
+            register("bad-good2", TinyDenoiser, task="denoising", description="fine too")
+
+    in_process_plugin(Partly(), "partly-bad")
+    with pytest.warns(PluginWarning, match="'partly-bad'.*'bad-notanestimator'.*skipped"):
+        names = sigest.list_estimators()
+    assert {"bad-good", "bad-good2"} <= set(names) and "bad-notanestimator" not in names
+    rows = [row for row in plugins.plugin_info() if row["name"] == "partly-bad"]
+    assert len(rows) == 1
+    assert rows[0]["estimators"] == ["bad-good", "bad-good2"] and "error" not in rows[0]
+    assert any("bad-notanestimator" in p for p in rows[0]["problems"])
+    main(["plugins"])
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("partly-bad ")]
+    assert len(lines) == 1 and "bad-good, bad-good2" in lines[0]
+
+
+def test_plugin_whose_hook_raises_is_listed_once_with_its_error(in_process_plugin):
+    class Broken:
+        @hookimpl
+        def sigest_register_estimators(self, register):
+            raise RuntimeError("boom")
+
+    in_process_plugin(Broken(), "broken-once")
+    with pytest.warns(PluginWarning, match="'broken-once' failed in sigest_register_estimators"):
+        rows = [row for row in plugins.plugin_info() if row["name"] == "broken-once"]
+    assert len(rows) == 1 and "RuntimeError: boom" in rows[0]["error"]
+
+
+def test_a_name_registered_twice_by_one_plugin_keeps_the_first(in_process_plugin):
+    class Twice:
+        @hookimpl
+        def sigest_register_estimators(self, register):
+            register("twice-den", TinyDenoiser, task="denoising", description="first")
+            register("twice-den", TinyDenoiser, task="denoising", description="second")
+
+    in_process_plugin(Twice(), "twice")
+    with pytest.warns(PluginWarning, match="'twice'.*'twice-den'.*registered twice"):
+        entries = plugins.estimator_entries()
+    assert entries["twice-den"].description == "first"
+
+
+# --- persistence trusts the package of a registered plugin estimator --------------------------
+
+_PLUGIN_SOURCE = '''
+import os  # noqa: F401  (so that "<package>.os.system" exists and must still be refused)
+
+from torch import nn
+
+from sigest import SignalDenoiser, hookimpl
+
+
+class Net(nn.Module):
+    def __init__(self, n_channels, n_times, width=4):
+        super().__init__()
+        self.conv = nn.Conv1d(n_channels, n_channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Denoiser(SignalDenoiser):
+    """A plugin denoiser."""
+
+    def __init__(self, module=Net, **kwargs):
+        super().__init__(module, **kwargs)
+
+
+@hookimpl
+def sigest_register_estimators(register):
+    register("trustplug-denoiser", Denoiser, task="denoising", description="test")
+'''
+
+
+@pytest.fixture
+def plugin_package(tmp_path, monkeypatch, in_process_plugin):
+    """A plugin package on disk, registered in-process; and an unrelated package beside it."""
+    for name in ("sigest_trustplug", "trustplug_other"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(_PLUGIN_SOURCE.replace(
+            "trustplug-denoiser", f"{name}-denoiser"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = importlib.import_module("sigest_trustplug")
+    other = importlib.import_module("trustplug_other")
+    in_process_plugin(package, "trustplug")
+    yield package, other
+    for name in ("sigest_trustplug", "trustplug_other"):
+        sys.modules.pop(name, None)
+
+
+def test_plugin_estimator_with_its_own_network_saves_and_loads_without_warnings(
+        plugin_package, tmp_path):
+    from sigest.persistence import ModelFileError, _resolve, _trusted, load
+
+    package, other = plugin_package
+    plugins.estimator_entries()  # load every plugin before recording warnings
+    X = np.sin(np.linspace(0, 30, 64))[None].repeat(8, 0).astype("float32")
+    est = package.Denoiser(max_epochs=1, batch_size=8, random_state=0).fit(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.save(tmp_path / "m.sigest")
+        loaded = load(tmp_path / "m.sigest")
+    assert [str(w.message) for w in caught] == []
+    assert loaded.module is package.Net
+    np.testing.assert_allclose(loaded.transform(X), est.transform(X), rtol=1e-5, atol=1e-6)
+
+    # other packages stay untrusted, and so do names that merely share a prefix
+    assert not _trusted("trustplug_other.Net") and not _trusted("sigest_trustplugx.Net")
+    with pytest.warns(UserWarning, match=r"parameters \['module'\] cannot be stored safely"):
+        package.Denoiser(module=other.Net, max_epochs=1, batch_size=8).fit(X).save(
+            tmp_path / "other.sigest")
+    with pytest.raises(ModelFileError, match="outside the packages sigest loads from"):
+        _resolve("trustplug_other.Net")
+    # the home of the object reached must be trusted too: os.system lives in posix
+    with pytest.raises(ModelFileError, match="outside the packages sigest loads from"):
+        _resolve("sigest_trustplug.os.system")
+
+
+def test_standard_library_and_main_are_never_trusted_wholesale(in_process_plugin):
+    from sigest.persistence import _trusted
+
+    class Reg:
+        @hookimpl
+        def sigest_register_estimators(self, register):
+            for module in ("os", "__main__", "builtins"):
+                cls = type("Sneaky", (TinyDenoiser,), {"__module__": module})
+                register(f"sneaky-{module}", cls, task="denoising")
+
+    in_process_plugin(Reg(), "sneaky")
+    assert _trusted("os.Sneaky")  # the registered class itself, by its exact path
+    assert not _trusted("os.system") and not _trusted("__main__.anything")
+    assert not _trusted("builtins.eval")
