@@ -83,10 +83,10 @@ sfreq = raw.info["sfreq"]
 seconds = slice(int(20 * sfreq), int(25 * sfreq))
 fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
 plot_denoising(clean[channel, seconds] * 1e6, clean[channel, seconds] * 1e6,
-               out_clean[channel, seconds] * 1e6, sfreq=sfreq, ax=axes[0],
+               out_clean[channel, seconds] * 1e6, sfreq=sfreq, t0=20.0, ax=axes[0],
                title="C3, as recorded (µV): input and output nearly coincide")
 plot_denoising(clean[channel, seconds] * 1e6, noisy[channel, seconds] * 1e6,
-               out_noisy[channel, seconds] * 1e6, sfreq=sfreq, ax=axes[1],
+               out_noisy[channel, seconds] * 1e6, sfreq=sfreq, t0=20.0, ax=axes[1],
                title="C3, NSTDB muscle noise added at 0 dB (µV)")
 plt.show()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 import textwrap
 
@@ -146,6 +147,32 @@ def _command_modules():
 
 
 def main(argv=None):
+    """Run the ``sigest`` command; a reader that goes away (``sigest list | head``) ends it quietly.
+
+    Python's recipe for SIGPIPE (see the notes on :mod:`signal`): on a broken pipe, point
+    stdout at devnull, so that the flush at exit cannot fail again, and exit with status 1.
+    """
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a broken pipe shows up here while it can still be handled
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return 1
+
+
+def _stdout_to_devnull():
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a stream with no descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

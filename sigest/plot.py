@@ -15,7 +15,7 @@ def _figure(**kwargs):
     return plt.subplots(**kwargs)
 
 
-def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None):
+def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None, *, t0=0.0):
     """Clean, noisy and denoised versions of one epoch (one channel) on one time axis.
 
     Parameters
@@ -25,6 +25,9 @@ def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None):
         Sampling rate; the x axis is in seconds when given, in samples otherwise.
     title : str, optional
     ax : matplotlib Axes, optional
+    t0 : float, default=0.0
+        Time of the first sample on the x axis (in seconds, or in samples without ``sfreq``),
+        e.g. where an excerpt starts in its recording.
 
     Returns
     -------
@@ -35,7 +38,7 @@ def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None):
     else:
         fig = ax.figure
     n = len(np.asarray(clean))
-    t = np.arange(n) / sfreq if sfreq else np.arange(n)
+    t = t0 + (np.arange(n) / sfreq if sfreq else np.arange(n))
     ax.plot(t, noisy, color="0.65", lw=0.8, label="noisy")
     ax.plot(t, clean, color="tab:blue", lw=1.0, label="clean")
     ax.plot(t, denoised, color="tab:red", lw=1.0, label="denoised")

@@ -62,3 +62,16 @@ def test_info_lists_only_the_network_parameters_a_user_sets(capsys, name, hidden
     assert "set by the estimator at fit" in out and "module__" in out
     listed = [line.split()[0] for line in out.splitlines() if line.startswith("  module__")]
     assert listed and not set(hidden) & set(listed)
+
+
+@pytest.mark.parametrize("argv", [["list"], ["plugins"]])
+def test_closed_stdout_pipe_exits_quietly(argv):
+    # `sigest list | head -3`: the reader goes away before sigest writes; closing our end of
+    # the pipe first makes every write (and the flush at exit) hit a broken pipe.
+    proc = subprocess.Popen([sys.executable, "-m", "sigest.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert "BrokenPipeError" not in err and "Traceback" not in err, err

@@ -105,6 +105,66 @@ def test_nan_and_unfitted_are_clear_errors():
         denoise_array(FunctionTransformer(), np.zeros((1, 10)))
 
 
+def nonlinear_model(n_times, sfreq=None):
+    """A stand-in denoiser whose overlap-add output depends on where the windows fall."""
+    model = FunctionTransformer(lambda X: np.tanh(3 * np.asarray(X))).fit(
+        np.zeros((1, 1, n_times)))
+    model.n_times_in_, model.n_channels_in_, model.sfreq_ = n_times, 1, sfreq
+    return model
+
+
+@pytest.mark.parametrize("n_times", [64, 65])
+@pytest.mark.parametrize("span", [(0, 50), (0, 1000), (300, 431), (937, 1000), (999, 1000),
+                                  (64, 128), (500, 501)])
+def test_span_is_the_whole_recordings_denoising_exactly(n_times, span):
+    x = np.random.default_rng(2).standard_normal((2, 1000))
+    model = nonlinear_model(n_times)
+    full = denoise_array(model, x)
+    part = denoise_array(model, x, span=span)
+    assert part.shape == (2, span[1] - span[0])
+    np.testing.assert_allclose(part, full[:, span[0]:span[1]], rtol=0, atol=1e-6)
+    # a window grid shifted by one sample would not match
+    assert not np.allclose(denoise_array(model, x[:, 1:])[:, 299:430], full[:, 300:431],
+                           atol=1e-3)
+
+
+def test_span_runs_only_the_windows_it_needs(tiny_model, edf_path, monkeypatch):
+    from sigest import recordings
+
+    est, _ = tiny_model
+    x = mne.io.read_raw_edf(edf_path, preload=True, verbose="error").get_data(picks=[10])
+    rows = []
+    transform3 = recordings._transform3
+    monkeypatch.setattr(recordings, "_transform3",
+                        lambda e, X3: rows.append(len(X3)) or transform3(e, X3))
+    full = denoise_array(est, x, 160.0)
+    n_full, rows[:] = sum(rows), []
+    start, stop = 1600, 2080  # 10 s to 13 s
+    part = denoise_array(est, x, 160.0, span=(start, stop))
+    assert sum(rows) <= 8 < n_full  # (480 + 2 * 320) samples / hop 160 + 1
+    np.testing.assert_allclose(part, full[:, start:stop], rtol=0, atol=1e-6 * np.abs(x).max())
+
+
+def test_span_with_resampling_is_close_to_the_whole(shared_data):
+    from sigest.recordings import load_denoiser
+
+    # the audit's case: 160 Hz EEG, a 256 Hz model (resampled whole, denoised near the span)
+    raw = read_recording(shared_data / "eegmmidb" / "S001" / "S001R04.edf")
+    est = load_denoiser("cdae-bam:eegdenoisenet-emg")
+    x = raw.get_data(picks=["Fc5.", "T7.."])
+    full = denoise_array(est, x, 160.0)
+    for start, stop in ((1600, 2080), (9648, 10128), (19500, 20000), (0, 300)):
+        part = denoise_array(est, x, 160.0, span=(start, stop))
+        reference = full[:, start:stop]
+        error = np.abs(part - reference).max(axis=1) / reference.std(axis=1)
+        assert np.all(error < 2e-3), (start, error)
+
+
+def test_span_out_of_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="span must be"):
+        denoise_array(identity_model(8), np.zeros((1, 100)), span=(90, 120))
+
+
 # ------------------------------------------------------------------------ formats and CLI
 def test_denoise_round_trips_real_edf(tmp_path, tiny_model, edf_path, capsys):
     _, weights = tiny_model
@@ -212,6 +272,39 @@ def test_plot_writes_figure(tmp_path, tiny_model, edf_path):
     assert main(["plot", str(edf_path), str(fig), "--weights", str(weights), "--channel",
                  "Cz..", "--duration", "3", "--quiet"]) == 0
     assert fig.stat().st_size > 5000
+
+
+def test_plot_time_axis_shows_where_the_excerpt_is(tmp_path, tiny_model, edf_path,
+                                                  monkeypatch):
+    import sigest.plot
+
+    est, weights = tiny_model
+    figures = []
+    plot_denoising = sigest.plot.plot_denoising
+    monkeypatch.setattr(sigest.plot, "plot_denoising",
+                        lambda *a, **k: figures.append(plot_denoising(*a, **k)) or figures[-1])
+    assert main(["plot", str(edf_path), str(tmp_path / "fig.png"), "--weights", str(weights),
+                 "--channel", "Cz..", "--start", "10", "--duration", "3", "--quiet"]) == 0
+    ax = figures[0].axes[0]
+    input_line, denoised_line = ax.lines
+    t = input_line.get_xdata()
+    assert t[0] == pytest.approx(10.0) and t[-1] == pytest.approx(13.0 - 1 / 160)
+    assert ax.get_xlim()[0] < 10.0 < 13.0 < ax.get_xlim()[1] < 14.0
+    # the denoised excerpt is the whole recording's denoising, in µV
+    raw = mne.io.read_raw_edf(edf_path, preload=True, verbose="error")
+    whole = denoise_array(est, raw.get_data(picks=["Cz.."]), 160.0)[0, 1600:2080] * 1e6
+    np.testing.assert_allclose(denoised_line.get_ydata(), whole, rtol=0,
+                               atol=1e-6 * np.abs(whole).max())
+
+
+@pytest.mark.parametrize("flags", [["--start", "-1"], ["--duration", "0"],
+                                   ["--start", "1000"]])
+def test_plot_refuses_an_empty_or_negative_window(tmp_path, tiny_model, edf_path, capsys,
+                                                  flags):
+    _, weights = tiny_model
+    assert main(["plot", str(edf_path), str(tmp_path / "fig.png"), "--weights", str(weights),
+                 *flags, "--quiet"]) == 2
+    assert "sigest plot: error: --" in capsys.readouterr().err
 
 
 def test_fit_holds_out_whole_groups(tmp_path, shared_data, capsys):

@@ -19,6 +19,7 @@ classifiers).
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import warnings
 
@@ -87,8 +88,9 @@ def estimator_name(model_name):
 
 
 #: braindecode 1.8.1's CombinedConv (the first layer of these models) fails on one channel
-#: ("self must be a matrix", and with split_first_layer=False at init): a single channel is
-#: given to them twice, which a spatial filter sees as one channel with summed weights.
+#: ("self must be a matrix"), and split_first_layer=False fails at init on any number of
+#: channels: a single channel is given to them twice, which a spatial filter sees as one
+#: channel with summed weights.
 MIN_CHANNELS = {"ShallowFBCSPNet": 2, "Deep4Net": 2}
 
 
@@ -110,6 +112,17 @@ class BraindecodeClassifier(SignalClassifier):
         Parameters of :class:`sigest.base.SignalClassifier` (``lr``, ``max_epochs``,
         ``batch_size``, ``sfreq``, ``class_weight``, ``random_state``, ...) and skorch prefixed
         ones.
+
+    Notes
+    -----
+    Channel counts the defaults do not fit:
+
+    - ShallowFBCSPNet and Deep4Net get a single channel twice (braindecode's first layer
+      fails on one channel); their ``module__split_first_layer=False`` does not build in
+      braindecode 1.8.1.
+    - Models with grouped first convolutions (SleepStagerBlanco2020's ``n_groups=2``, made for
+      EEG + EOG pairs) use, unless ``module__n_groups`` is set, the largest divisor of the
+      default that divides the channel count (and ``n_conv_chans``): 1 for one channel.
 
     Examples
     --------
@@ -176,7 +189,77 @@ class BraindecodeClassifier(SignalClassifier):
         sfreq = getattr(self, "sfreq_", None) or self.sfreq
         if sfreq is not None and _accepts(self.module, "sfreq"):
             kwargs["sfreq"] = float(sfreq)
+        n_groups = self._default_groups(n_chans)
+        if n_groups is not None:  # module__n_groups, when set, takes precedence
+            kwargs["n_groups"] = n_groups
         return kwargs
+
+    def _default_groups(self, n_chans):
+        """``n_groups`` for ``n_chans`` channels: the largest divisor of the model's default
+        that divides the channel count and ``n_conv_chans`` (None: not a grouped model)."""
+        params = inspect.signature(self.module.__init__).parameters
+        default = params["n_groups"].default if "n_groups" in params else None
+        if not isinstance(default, int) or isinstance(default, bool) or default < 1:
+            return None
+        groups = math.gcd(default, int(n_chans))
+        if "n_conv_chans" in params:
+            n_conv = self.get_params_for("module").get("n_conv_chans",
+                                                        params["n_conv_chans"].default)
+            if isinstance(n_conv, int) and n_conv > 0:
+                groups = math.gcd(groups, n_conv)
+        return groups
+
+    def initialize_module(self):
+        try:
+            return super().initialize_module()
+        except ValueError as exc:
+            clear = self._clear_error(exc)
+            if clear is None:
+                raise
+            raise clear from exc
+        except AttributeError as exc:
+            if self.get_params_for("module").get("split_first_layer", True) is False:
+                raise ValueError(
+                    f"module__split_first_layer=False does not build {self._model_label()} in "
+                    f"braindecode {_braindecode_version()} ({type(exc).__name__}: {exc}); "
+                    "leave it at its default: one-channel data works with it (sigest gives "
+                    "the channel twice)") from exc
+            raise
+
+    def _model_label(self):
+        return f"braindecode's {getattr(self.module, '__name__', self.module)}"
+
+    def _clear_error(self, exc):
+        """sigest's message for braindecode's or torch's error ``exc`` that a parameter fixes,
+        or None."""
+        message = str(exc)
+        sfreq = getattr(self, "sfreq_", None) or self.sfreq
+        # "sfreq could not be inferred ...", "AttnSleep requires at least two of n_times, sfreq
+        # and input_window_seconds", ...: with n_times given, what is missing is sfreq
+        if sfreq is None and "sfreq" in message and _accepts(self.module, "sfreq"):
+            return ValueError(
+                f"{type(self).__name__} needs the sampling rate: set sfreq (in Hz), e.g. "
+                f"sigest.get_estimator({self._registry_name()!r}, sfreq=100.0), or pass an mne "
+                f"object; got sfreq=None and an array ({self._model_label()} sizes its layers "
+                "from it)")
+        groups = self.get_params_for("module").get("n_groups")
+        if "divisible by groups" in message and groups is not None:
+            return ValueError(
+                f"module__n_groups={groups!r} must divide the number of channels "
+                f"({self.n_channels_in_}) and n_conv_chans of {self._model_label()}; torch "
+                f"says: {message}. Set module__n_groups to such a divisor (1 always works), or "
+                "leave it unset to have one chosen")
+        return None
+
+    def _registry_name(self):
+        name = getattr(self, "model_name", None)
+        return estimator_name(name) if name else type(self).__name__
+
+
+def _braindecode_version():
+    import braindecode
+
+    return getattr(braindecode, "__version__", "?")
 
 
 def _make_class(model_name, model_class):

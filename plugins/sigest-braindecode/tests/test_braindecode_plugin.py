@@ -126,6 +126,50 @@ def test_single_channel_reaches_combinedconv_models(model_name):
     assert est.predict_proba(X[:, 0]).shape == (8, 2)
 
 
+def test_single_channel_does_not_take_split_first_layer_false():
+    # braindecode 1.8.1 cannot build these models with it, on any number of channels
+    X = np.random.default_rng(0).standard_normal((8, 1, 64))
+    est = sigest.get_estimator("braindecode-shallowfbcspnet", max_epochs=1, pad_times=128,
+                               module__split_first_layer=False)
+    with pytest.raises(ValueError, match="module__split_first_layer=False does not build"):
+        est.fit(X, np.tile([0, 1], 4))
+
+
+@pytest.mark.parametrize("n_channels, groups", [(1, 1), (2, 2), (3, 1)])
+def test_blanco2020_groups_fit_the_channels_out_of_the_box(n_channels, groups):
+    # Sleep-EDF shaped epochs (sigest.datasets.load_sleep_edf): 5 s of one channel at 100 Hz
+    X = np.random.default_rng(0).standard_normal((8, n_channels, 500)).astype(np.float32)
+    est = sigest.get_estimator("braindecode-sleepstagerblanco2020", max_epochs=1, sfreq=100.0,
+                               random_state=0).fit(X, np.tile([0, 1], 4))
+    assert est.module_.feature_extractor[0].groups == groups
+    assert est.predict_proba(X[:2]).shape == (2, 2)
+    assert "module__n_groups" not in est.get_params()  # the user's choice stays unset
+
+
+def test_blanco2020_user_groups_are_kept_or_named_in_the_error():
+    X = np.random.default_rng(0).standard_normal((8, 1, 500)).astype(np.float32)
+    y = np.tile([0, 1], 4)
+    est = sigest.get_estimator("braindecode-sleepstagerblanco2020", max_epochs=1, sfreq=100.0,
+                               module__n_groups=2)
+    with pytest.raises(ValueError, match=r"module__n_groups=2 must divide the number of "
+                                         r"channels \(1\)"):
+        est.fit(X, y)
+    X2 = np.concatenate([X, X], axis=1)
+    est = sigest.get_estimator("braindecode-sleepstagerblanco2020", max_epochs=1, sfreq=100.0,
+                               module__n_groups=1, module__n_conv_chans=10).fit(X2, y)
+    assert est.module_.feature_extractor[0].groups == 1
+
+
+@pytest.mark.parametrize("name", ["braindecode-sleepstagerchambon2018", "braindecode-usleep",
+                                  "braindecode-attnsleep"])
+def test_missing_sfreq_is_sigests_error_naming_the_parameter(name):
+    X = np.random.default_rng(0).standard_normal((8, 1, 500)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"needs the sampling rate: set sfreq \(in Hz\)") as info:
+        sigest.get_estimator(name, max_epochs=1).fit(X, np.tile([0, 1], 4))
+    assert f"get_estimator({name!r}, sfreq=" in str(info.value)
+    assert "could not be inferred" not in str(info.value)
+
+
 def _check_instances():
     for model_name in sbd.MAIN_MODELS:
         params = estimator_entries()[sbd.estimator_name(model_name)].extra["check_params"]
