@@ -63,13 +63,14 @@ def test_in_process_plugin_is_found(in_process_plugin):
     assert "in-process-denoiser" in sigest.list_estimators()
 
 
-def test_plugin_that_raises_is_reported_and_skipped(in_process_plugin):
-    class Broken:
-        @hookimpl
-        def sigest_register_estimators(self, register):
-            raise RuntimeError("boom")
+class _Broken:
+    @hookimpl
+    def sigest_register_estimators(self, register):
+        raise RuntimeError("boom")
 
-    in_process_plugin(Broken(), "broken-plugin")
+
+def test_plugin_that_raises_is_reported_and_skipped(in_process_plugin):
+    in_process_plugin(_Broken(), "broken-plugin")
     with pytest.warns(PluginWarning, match="'broken-plugin' failed in sigest_register_estimators"):
         names = sigest.list_estimators()
     assert "tiny-conv-denoiser" in names
@@ -249,12 +250,7 @@ def test_invalid_register_call_skips_only_that_entry(in_process_plugin, capsys):
 
 
 def test_plugin_whose_hook_raises_is_listed_once_with_its_error(in_process_plugin):
-    class Broken:
-        @hookimpl
-        def sigest_register_estimators(self, register):
-            raise RuntimeError("boom")
-
-    in_process_plugin(Broken(), "broken-once")
+    in_process_plugin(_Broken(), "broken-once")
     with pytest.warns(PluginWarning, match="'broken-once' failed in sigest_register_estimators"):
         rows = [row for row in plugins.plugin_info() if row["name"] == "broken-once"]
     assert len(rows) == 1 and "RuntimeError: boom" in rows[0]["error"]
