@@ -76,6 +76,14 @@ def channel_std(X3, chunk=4096):
     return np.where(std <= _FLAT * np.abs(mean), 1.0, std).reshape(-1, 1)
 
 
+def held_out_noise(noise):
+    """An unfitted copy of the NoiseInjector ``noise`` that draws from the held-out (test) part
+    of its recorded sources: the noise to score a denoiser with."""
+    from sklearn.base import clone
+
+    return clone(noise).set_params(split="test")
+
+
 def flat_epochs(x):
     """Which ``(batch, channel)`` rows of the tensor ``x`` are constant, as a ``(b, c, 1)`` mask."""
     std = x.std(dim=-1, keepdim=True, correction=0)
@@ -744,8 +752,10 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
     def noisy_pairs(self, X, y=None, random_state=0):
         """The (noisy, clean) epochs this denoiser is scored on for ``X`` and ``y``.
 
-        With clean targets ``y`` that is ``(X, y)``; otherwise clean ``X`` is mixed with the
-        fitted noise under ``random_state``.
+        With clean targets ``y`` that is ``(X, y)``; otherwise clean ``X`` is mixed under
+        ``random_state`` with the noise the denoiser was trained with, drawn from the held-out
+        (``split="test"``) part of recorded noise sources, so that a score (``score``, the
+        scorers of :mod:`sigest.metrics`, a ``GridSearchCV`` fold) never sees training noise.
         """
         X3, rank = self._check_X(X, reset=False)
         if y is not None and not is_mne_data(y):
@@ -757,10 +767,12 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         return restore_rank(noisy, rank), restore_rank(X3, rank)
 
     def _scoring_noise(self, X3):
-        """The fitted noise that :meth:`noisy_pairs` mixes into clean ``X3``."""
-        if getattr(self, "noise_", None) is None:
-            self.noise_ = self._fitted_noise(X3)
-        return self.noise_
+        """The noise :meth:`noisy_pairs` mixes into clean ``X3``: the training noise's settings
+        on the held-out part of its sources."""
+        noise = getattr(self, "noise_", None)
+        if noise is None:  # a loaded model, or one fitted on explicit pairs
+            noise = self._fitted_noise(X3)
+        return held_out_noise(noise).fit(X3)
 
     def score(self, X, y=None):
         """Negative temporal RRMSE of the denoised output against the clean epochs.

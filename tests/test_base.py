@@ -452,3 +452,21 @@ def test_signal_dataset_refuses_2d_epochs_and_mismatched_targets():
                                          r"\(4, 64\)"):
         SignalDataset(np.zeros((4, 1, 64)), np.zeros((4, 64)))
     assert len(SignalDataset(np.zeros((4, 1, 64)), np.arange(4))) == 4
+
+
+def test_scores_mix_in_the_held_out_part_of_recorded_noise(shared_data):
+    from sigest.estimators.classical import BandpassDenoiser
+    from sigest.noise import NoiseInjector
+
+    X = sines(12, n_times=512)
+    eog = NoiseInjector("eog", snr_db=(-5.0, 0.0), data_path=shared_data)
+    held_out = clone(eog).set_params(sfreq=256.0, split="test").fit(X)
+    expected = held_out.inject(X[:, None], np.random.default_rng(0))[:, 0]
+    for den in (TinyDenoiser(max_epochs=1, random_state=0, sfreq=256.0, noise=eog),
+                BandpassDenoiser(sfreq=256.0, noise=eog)):
+        den.fit(X)
+        assert getattr(den, "noise_", eog).split == "train"
+        assert den._scoring_noise(X[:, None]).split == "test"
+        noisy, clean = den.noisy_pairs(X)
+        np.testing.assert_allclose(noisy, expected)
+        np.testing.assert_array_equal(clean, X)
