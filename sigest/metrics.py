@@ -4,15 +4,25 @@ Every metric takes ``(y_true, y_pred)`` of one shape: ``(n_epochs, n_times)``,
 ``(n_epochs, n_channels, n_times)`` or a single ``(n_times,)`` signal. It is computed along the
 time axis for every epoch and channel, then averaged. Undefined cases follow the mathematics:
 a reference that is all zero gives an infinite relative error (0 when the prediction is zero
-too), a constant signal an undefined (NaN) correlation.
+too), a constant signal an undefined (NaN) correlation. :func:`rrmse_spectral` compares
+Welch spectra of the mean-removed segments, so for it "all zero" means "constant in every
+Welch segment": a constant reference gives inf unless the prediction is constant too (0, even
+when the two constants differ); see its docstring. :func:`snr_improvement` averages over the
+epochs and channels that carry noise only.
 
 Scorers (``get_scorer(name)``, :data:`SCORERS`) plug into ``GridSearchCV(scoring=...)`` and
 ``cross_validate``; for denoisers they score the denoised output of the (noisy, clean) pairs
 given by ``estimator.noisy_pairs(X, y)``, so both ``fit(X_noisy, X_clean)`` and
-``fit(X_clean)`` searches work.
+``fit(X_clean)`` searches work. Metrics taking ``sfreq`` (:func:`rrmse_spectral`) get the
+estimator's sampling rate (``sfreq``, else the fitted ``sfreq_``) when it has one.
 """
 
 from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+import warnings
 
 import numpy as np
 from scipy.signal import welch
@@ -92,21 +102,35 @@ def _psd(rows, sfreq, nperseg, method):
 def rrmse_spectral(y_true, y_pred, sfreq=None, nperseg=None, method="welch"):
     """Relative RMSE of the power spectral density, EEGdenoiseNet's RRMSE_s.
 
-    ``RMS(PSD(y_pred) - PSD(y_true)) / RMS(PSD(y_true))`` per epoch and channel, averaged. The
-    PSD is Welch's (:func:`scipy.signal.welch`: Hann windows of ``nperseg`` samples, 50 %
-    overlap, mean of periodograms, ``detrend="constant"``) per epoch. The ratio does not
-    depend on ``sfreq`` itself, only on the window length it implies.
+    ``RMS(PSD(y_pred) - PSD(y_true)) / RMS(PSD(y_true))`` per epoch and channel (RMS over the
+    frequency bins), averaged. By default the PSD is Welch's, exactly
+    ``scipy.signal.welch(x, fs=sfreq, nperseg=nperseg)`` with scipy's other defaults: Hann
+    windows of ``nperseg`` samples, 50 % overlap, trailing samples that do not fill a window
+    dropped, and ``detrend="constant"``: **the mean of every segment is removed before its
+    periodogram**, then the periodograms are averaged. RRMSE_s therefore measures the error of
+    the spectral *shape* above DC and is blind to a constant offset (and to any part of the
+    signal that is constant within every segment): ``rrmse_spectral(x, x + 5)`` is 0, where
+    :func:`rrmse_temporal` sees the offset. The ratio does not depend on ``sfreq`` itself, only
+    on the window length it implies.
+
+    Edge cases (Welch): the reference's PSD is zero exactly when it is constant within every
+    segment (e.g. all zero, or constant); the result is then inf, or 0 when the prediction's
+    PSD is zero too (``rrmse_spectral(zeros, ones)`` is 0). With ``method="periodogram"``
+    nothing is removed: an all-zero reference gives inf unless the prediction is all zero
+    too, and an offset counts.
 
     Parameters
     ----------
     y_true, y_pred : array-like of one shape
     sfreq : float, optional
-        Sampling rate; it sets the default window to 1 s (``nperseg = sfreq``).
+        Sampling rate; it sets the default window to 1 s (``nperseg = round(sfreq)``). The
+        ``"neg_rrmse_spectral"`` scorer passes the estimator's ``sfreq`` / ``sfreq_``.
     nperseg : int, optional
         Welch window length in samples; default 1 s at ``sfreq``, else 256 (1 s at
         EEGdenoiseNet's 256 Hz), capped at the epoch length.
     method : {"welch", "periodogram"}, default="welch"
-        ``"periodogram"``: one raw periodogram over the whole epoch (no detrending).
+        ``"periodogram"``: one raw periodogram (``|rfft|^2``) over the whole epoch, no window
+        and no detrending.
 
     Returns
     -------
@@ -117,6 +141,8 @@ def rrmse_spectral(y_true, y_pred, sfreq=None, nperseg=None, method="welch"):
     >>> x = np.sin(np.linspace(0, 40 * np.pi, 512))[None]
     >>> round(rrmse_spectral(x, 2 * x, sfreq=256), 6)  # the PSD scales by 4: error 3 x PSD
     3.0
+    >>> rrmse_spectral(x, x + 5.0, sfreq=256) < 1e-12  # segment means are removed
+    True
     """
     t, p = _rows(y_true, y_pred)
     pt, pp = _psd(t, sfreq, nperseg, method), _psd(p, sfreq, nperseg, method)
@@ -170,28 +196,73 @@ def snr(y_true, y_pred):
 def snr_improvement(y_true, y_pred, x_noisy):
     """Mean SNR gain in dB: ``snr(y_true, y_pred) - snr(y_true, x_noisy)`` per epoch, averaged.
 
+    Only epochs (and channels) that carry noise count: rows where ``x_noisy`` differs from
+    ``y_true`` (noise energy ``sum (x_noisy - y_true)^2 > 0``). A row left clean (e.g. by
+    ``NoiseInjector(probability=0.5)`` or ``channels=0.5``) has an infinite input SNR and no
+    defined gain (-inf, or NaN when the output equals the input), so it is left out of the
+    mean. When every row is contaminated this is the plain mean over all rows.
+
+    Returns
+    -------
+    float
+        NaN, with a :class:`RuntimeWarning`, when no row carries noise (``x_noisy`` equals
+        ``y_true``): the gain is undefined. NaN rather than an error, so that a
+        ``GridSearchCV`` fold scores NaN (ranked last, with scikit-learn's warning) instead of
+        stopping the search. +inf where the output is perfect on a noisy row.
+
     Examples
     --------
     >>> round(snr_improvement([[1.0, -1.0]], [[1.1, -0.9]], [[2.0, 0.0]]), 6)
     20.0
+    >>> # the second epoch had no noise: only the first counts
+    >>> round(snr_improvement([[1.0, -1.0], [1.0, 1.0]], [[1.1, -0.9], [1.0, 1.0]],
+    ...                       [[2.0, 0.0], [1.0, 1.0]]), 6)
+    20.0
     """
     t, p, x = _rows(y_true, y_pred, x_noisy)
+    noisy = np.sum((x - t) ** 2, axis=-1) > 0
+    if not noisy.any():
+        warnings.warn("snr_improvement: x_noisy equals y_true in every epoch and channel (no "
+                      "noise was added), so the SNR gain is undefined; returning nan",
+                      RuntimeWarning, stacklevel=2)
+        return float("nan")
+    if not noisy.all():
+        t, p, x = t[noisy], p[noisy], x[noisy]
     with np.errstate(invalid="ignore"):
         return float(np.mean(_snr_rows(t, p) - _snr_rows(t, x)))
 
 
-def prd(y_true, y_pred):
-    """Mean percentage root-mean-square difference: ``100 sqrt(sum err^2 / sum y_true^2)``.
+def prd(y_true, y_pred, *, remove_mean=False):
+    """Mean percentage root-mean-square difference (PRD) per epoch and channel, in %.
 
-    The plain PRD (reference not mean-removed), as in ECG denoising papers.
+    Default: ``100 * sqrt(sum_t (y_pred - y_true)^2 / sum_t y_true^2)`` for every epoch and
+    channel, then the mean over them (``100 * rrmse_temporal(y_true, y_pred)``). The
+    reference is **not** mean-removed, so the value depends on the reference's baseline: a DC
+    offset in ``y_true`` (e.g. ECG in mV on a baseline) enlarges the denominator and lowers
+    the PRD. Papers use different variants, so compare only with numbers computed the same
+    way. DeepFilter (``fperdigon/DeepFilter``, ``utils/metrics.py``) uses
+    ``100 * sqrt(sum (y_pred - y)^2 / sum (y_pred - mean(y))^2)``, with the prediction in the
+    denominator and ``mean(y)`` taken over the whole test array, not per epoch; ECG
+    compression work often uses the mean-removed PRD ("PRDN", ``remove_mean=True``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of one shape
+    remove_mean : bool, default=False
+        True: ``100 * sqrt(sum_t (y_pred - y_true)^2 / sum_t (y_true - mean_t(y_true))^2)``,
+        the reference mean removed per epoch and channel (PRDN), insensitive to the
+        reference's offset; inf for a constant reference unless the prediction equals it.
 
     Examples
     --------
     >>> prd([[3.0, 4.0]], [[3.0, 3.0]])
     20.0
+    >>> prd([[3.0, 4.0]], [[3.0, 3.0]], remove_mean=True)  # sum (y - 3.5)^2 = 0.5
+    141.4213562373095
     """
     t, p = _rows(y_true, y_pred)
-    return float(np.mean(100.0 * _ratio(_rms(p - t), _rms(t))))
+    ref = t - t.mean(axis=-1, keepdims=True) if remove_mean else t
+    return float(np.mean(100.0 * _ratio(_rms(p - t), _rms(ref))))
 
 
 def rmse(y_true, y_pred):
@@ -212,12 +283,46 @@ def macro_f1(y_true, y_pred, **kwargs):
 
 
 # ------------------------------------------------------------------------------ scorers
+def _estimator_sfreq(estimator):
+    """The sampling rate a fitted estimator works at (``sfreq``, else ``sfreq_``), or None.
+
+    For a :class:`~sklearn.pipeline.Pipeline`, that of its last step.
+    """
+    steps = getattr(estimator, "steps", None)
+    candidates = [estimator]
+    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
+        candidates.append(steps[-1][-1])
+    for obj in candidates:
+        for attr in ("sfreq", "sfreq_"):
+            value = getattr(obj, attr, None)
+            if (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                    and np.isfinite(value) and value > 0):
+                return float(value)
+    return None
+
+
+def _takes_sfreq(metric):
+    """Whether ``metric`` accepts an ``sfreq`` keyword that is not already bound."""
+    if isinstance(metric, functools.partial) and "sfreq" in metric.keywords:
+        return False
+    try:
+        return "sfreq" in inspect.signature(metric).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class DenoisingScorer:
     """Score a denoiser's output with a signal metric: ``scorer(estimator, X, y=None)``.
 
     The (noisy, clean) pairs come from ``estimator.noisy_pairs(X, y)`` when the estimator has
-    it (sigest's denoisers: ``y`` clean targets, or clean ``X`` mixed with the fitted noise at a
-    fixed seed); otherwise ``y`` must be the clean targets of noisy ``X``.
+    it (sigest's denoisers: ``y`` clean targets, or clean ``X`` mixed at a fixed seed with the
+    training noise's kind, drawn from the held-out part of recorded sources); otherwise ``y``
+    must be the clean targets of noisy ``X``.
+
+    A metric with an ``sfreq`` parameter (:func:`rrmse_spectral`) gets the estimator's
+    sampling rate: its ``sfreq`` parameter, else its fitted ``sfreq_`` (the last step's for a
+    pipeline). An estimator without one (``sfreq=None`` on arrays) leaves the metric's default
+    (for :func:`rrmse_spectral`, 256-sample Welch windows, i.e. 1 s at 256 Hz).
 
     Parameters
     ----------
@@ -248,7 +353,12 @@ class DenoisingScorer:
             )
         denoised = estimator.transform(noisy)
         args = (clean, denoised, noisy) if self.needs_noisy else (clean, denoised)
-        return self.sign * self.metric(*args)
+        options = {}
+        if _takes_sfreq(self.metric):
+            sfreq = _estimator_sfreq(estimator)
+            if sfreq is not None:
+                options["sfreq"] = sfreq
+        return self.sign * self.metric(*args, **options)
 
     def __repr__(self):
         return f"DenoisingScorer({self.name!r})"

@@ -633,8 +633,13 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         :func:`sigest.metrics.snr`).
     data_path : str or Path, optional
         Where recorded sources look for their files (default ``$SIGEST_DATA``).
-    random_state : int, RandomState or None, default=None
-        Seeds :meth:`transform`; estimators pass their own generator to :meth:`inject`.
+    random_state : int, RandomState, numpy Generator or None, default=None
+        Seeds :meth:`transform` the scikit-learn way: an int gives the same draw on every
+        call; a ``RandomState`` instance is drawn from, so it advances (successive calls give
+        new draws, and the caller's instance moves on, as in scikit-learn); None gives fresh
+        noise on every call. A numpy ``Generator`` gives the draw of its seed sequence on
+        every call, like an int (the Generator itself is not advanced). Estimators pass their
+        own generator to :meth:`inject`.
     probability : float, default=1.0
         Chance that an epoch is contaminated, drawn independently per epoch; the others pass
         through clean. Below 1, an estimator trained with noise sees clean epochs as well
@@ -814,7 +819,11 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------------- transform
     def transform(self, X):
-        """A noisy copy of ``X``, seeded by ``random_state`` (the same draw on every call).
+        """A noisy copy of ``X``, drawn under ``random_state``.
+
+        An int seed (or a numpy Generator) gives the same draw on every call; a
+        ``RandomState`` instance is advanced by every call, so successive calls differ (as
+        scikit-learn treats RandomState instances); None draws fresh noise each call.
 
         Parameters
         ----------
@@ -837,13 +846,20 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.requires_fit = True
-        tags.non_deterministic = self.random_state is None
+        tags.non_deterministic = self.random_state is None or isinstance(
+            self.random_state, np.random.RandomState)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 
 def _generator(random_state):
-    """A fresh numpy Generator from an int, a RandomState, a Generator or None."""
+    """A fresh numpy Generator from an int, a RandomState, a Generator or None.
+
+    An int or a Generator (through its seed sequence) gives the same stream every time and
+    leaves the Generator untouched; a RandomState instance is consumed (one draw seeds the
+    stream, so every call differs and the caller's instance advances, as in scikit-learn);
+    None gives fresh entropy.
+    """
     if isinstance(random_state, np.random.Generator):
         return np.random.default_rng(random_state.bit_generator.seed_seq)
     if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):

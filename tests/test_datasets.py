@@ -231,6 +231,26 @@ def test_load_mitbih_windows_and_groups(shared_data):
         ds.load_mitbih(["102"], shared_data, channel="MLII")
 
 
+def test_load_mitbih_leads_of_channel_0(shared_data):
+    X, y, groups, leads = ds.load_mitbih(["100", "102", "104"], shared_data, window=1024,
+                                         return_leads=True)
+    assert set(leads[groups == "100"]) == {"MLII"}
+    assert set(leads[groups == "102"]) == set(leads[groups == "104"]) == {"V5"}
+    X0, y0, groups0 = ds.load_mitbih(["100", "102", "104"], shared_data, window=1024)
+    np.testing.assert_array_equal(X0, X)
+    np.testing.assert_array_equal(groups0, groups)
+    _, _, _, leads1 = ds.load_mitbih(["100"], shared_data, window=1024, channel=1,
+                                     return_leads=True)
+    assert set(leads1) == {"V5"}
+    doc = ds.load_mitbih.__doc__
+    assert "201 and 202" in doc and "V5" in doc and "records 102 and 104" in doc
+
+
+def test_load_bonn_says_groups_are_segments_not_subjects():
+    doc = " ".join(ds.load_bonn.__doc__.split())
+    assert "Segments are not subjects" in doc and "five people" in doc
+
+
 @settings(max_examples=8, deadline=None)
 @given(window=st.integers(1, 2000), step=st.one_of(st.none(), st.integers(1, 3000)))
 def test_mitbih_windows_are_slices_of_the_record(shared_data, window, step):
@@ -373,7 +393,7 @@ def test_load_sleep_edf_withheld_subject(shared_data):
 
 # ---------------------------------------------------------------- eegmmidb
 def test_load_eegmmidb_labels_by_run_type(shared_data):
-    X, y, groups = ds.load_eegmmidb(subjects=[1], runs=[3, 5], path=shared_data)
+    X, y, groups = ds.load_eegmmidb(subjects=[1], runs=[3, 5], path=shared_data, groups="run")
     assert X.shape[1:] == (64, 640) and X.dtype == np.float64
     assert np.abs(X).max() < 1e-2  # volts
     assert set(y[groups == "S001R03"]) == {"left", "right"}
@@ -393,6 +413,22 @@ def test_load_eegmmidb_rest_imagery_and_subject_groups(shared_data):
     assert set(epochs.metadata["label"]) == {"left", "right"}
     with pytest.raises(ValueError, match="runs"):
         ds.load_eegmmidb(runs=[1], path=shared_data)
+    with pytest.raises(ValueError, match="groups"):
+        ds.load_eegmmidb(path=shared_data, groups="session")
+
+
+def test_load_eegmmidb_default_groups_are_subject_wise(shared_data):
+    # several subjects: the default groups are the subjects, so GroupKFold is subject-wise
+    X, y, groups = ds.load_eegmmidb(subjects=[1, 3], runs=[3], path=shared_data, tmax=1.0)
+    assert sorted(set(groups.tolist())) == [1, 3]
+    for train, test in GroupKFold(2).split(X, y, groups):
+        assert not set(groups[train]) & set(groups[test])
+    _, _, runs = ds.load_eegmmidb(subjects=[1, 3], runs=[3], path=shared_data, tmax=1.0,
+                                  groups="run")
+    assert sorted(set(runs)) == ["S001R03", "S003R03"]
+    # one subject cannot be split subject-wise: the default gives its runs
+    _, _, groups = ds.load_eegmmidb(subjects=[1], runs=[3, 4], path=shared_data, tmax=1.0)
+    assert sorted(set(groups)) == ["S001R03", "S001R04"]
 
 
 # ---------------------------------------------------------------- missing files, sha256

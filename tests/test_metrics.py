@@ -1,5 +1,7 @@
 """Metrics against hand-computed values and edge cases; scorers in GridSearchCV."""
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -50,6 +52,44 @@ def test_rrmse_spectral_by_hand():
         rrmse_spectral(y, p, method="multitaper")
 
 
+def test_rrmse_spectral_removes_segment_means_as_documented():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 512))
+    # Welch with scipy's detrend="constant": a DC offset is invisible to RRMSE_s ...
+    assert rrmse_spectral(x, x + 5.0, sfreq=256) < 1e-12
+    assert rrmse_temporal(x, x + 5.0) > 1  # ... but not to RRMSE_t
+    # ... and to the raw periodogram
+    assert rrmse_spectral(x, x + 5.0, method="periodogram") > 1
+    # edge cases: a reference constant in every segment has zero PSD
+    zeros, ones = np.zeros((2, 512)), np.ones((2, 512))
+    assert rrmse_spectral(zeros, ones) == 0  # both spectra zero
+    assert rrmse_spectral(3 * ones, ones) == 0
+    assert rrmse_spectral(zeros, x[:2]) == np.inf
+    assert rrmse_spectral(ones, x[:2]) == np.inf
+    assert rrmse_spectral(zeros, ones, method="periodogram") == np.inf
+    assert rrmse_spectral(zeros, zeros, method="periodogram") == 0
+    doc = rrmse_spectral.__doc__
+    assert 'detrend="constant"' in doc and "offset" in doc
+    assert "rrmse_spectral(zeros, ones)" in doc and "rrmse_spectral" in metrics.__doc__
+
+
+def test_prd_variants():
+    y, p = np.array([[3.0, 4.0]]), np.array([[3.0, 3.0]])
+    assert prd(y, p) == prd(y, p, remove_mean=False) == pytest.approx(20.0)
+    # mean-removed reference: sum (y - 3.5)^2 = 0.5, error energy 1
+    assert prd(y, p, remove_mean=True) == pytest.approx(100 * np.sqrt(1 / 0.5))
+    rng = np.random.default_rng(0)
+    y, p = rng.standard_normal((2, 4, 64)), rng.standard_normal((2, 4, 64))
+    expected = np.mean([100 * np.sqrt(np.sum((b - a) ** 2) / np.sum((a - a.mean()) ** 2))
+                        for a, b in zip(y.reshape(8, 64), p.reshape(8, 64))])
+    assert prd(y, p, remove_mean=True) == pytest.approx(expected)
+    # the plain PRD depends on the reference's baseline, the mean-removed one does not
+    assert prd(y + 10, p + 10) < prd(y, p) / 5
+    assert prd(y + 10, p + 10, remove_mean=True) == pytest.approx(prd(y, p, remove_mean=True))
+    assert prd(np.ones((1, 8)), np.zeros((1, 8)), remove_mean=True) == np.inf
+    assert "DeepFilter" in prd.__doc__
+
+
 def test_correlation_by_hand():
     # centred y = (-1, 0, 1), centred p = (-1, 1, 0): cov 1, norms sqrt(2) each -> 0.5
     assert correlation_coefficient([[1.0, 2.0, 3.0]], [[0.0, 2.0, 1.0]]) == pytest.approx(0.5)
@@ -80,7 +120,8 @@ def test_identical_signals():
     assert prd(y, y) == 0 and rmse(y, y) == 0
     assert correlation_coefficient(y, y) == pytest.approx(1.0)
     assert snr(y, y) == np.inf
-    assert snr_improvement(y, y, y) != snr_improvement(y, y, y)  # inf - inf: undefined
+    with pytest.warns(RuntimeWarning, match="no noise"):  # no row carries noise: undefined
+        assert np.isnan(snr_improvement(y, y, y))
 
 
 def test_zero_reference():
@@ -101,6 +142,53 @@ def test_shape_mismatch_and_bad_values(metric):
         metric(np.full((2, 8), np.nan), np.ones((2, 8)))
     with pytest.raises(ValueError, match="at least one"):
         metric(np.ones((0, 8)), np.ones((0, 8)))
+
+
+def _old_snr_improvement(t, p, x):
+    """snr_improvement as committed benchmark results computed it (mean over every row)."""
+    t, p, x = (np.asarray(a, dtype=float).reshape(-1, np.shape(a)[-1]) for a in (t, p, x))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = metrics._snr_rows(t, p) - metrics._snr_rows(t, x)
+    return float(np.mean(gain))
+
+
+def test_snr_improvement_averages_the_contaminated_rows_only():
+    from sigest.noise import NoiseInjector
+
+    rng = np.random.default_rng(0)
+    clean = rng.standard_normal((40, 3, 128))
+    for kw in ({"probability": 0.5}, {"channels": 0.5}):
+        noisy = NoiseInjector("white", snr_db=0.0, random_state=0, **kw).fit_transform(clean)
+        hit = np.any(noisy != clean, axis=-1)
+        assert hit.any() and not hit.all()
+        # a denoiser that halves the noise, and passes clean rows through exactly
+        out = clean + 0.5 * (noisy - clean)
+        gain = snr_improvement(clean, out, noisy)
+        assert np.isfinite(gain) and gain == pytest.approx(20 * np.log10(2))
+        assert gain == pytest.approx(snr_improvement(clean[hit], out[hit], noisy[hit]))
+        assert snr_improvement(clean, noisy, noisy) == 0  # identity: no gain, not NaN
+    # every row contaminated: the same number as before, bit for bit
+    noisy = clean + 0.3 * rng.standard_normal(clean.shape)
+    out = clean + 0.1 * rng.standard_normal(clean.shape)
+    assert snr_improvement(clean, out, noisy) == _old_snr_improvement(clean, out, noisy)
+    # no row contaminated: undefined, said so
+    with pytest.warns(RuntimeWarning, match="no noise"):
+        assert np.isnan(snr_improvement(clean, out, clean))
+
+
+def test_snr_improvement_scorer_with_partly_clean_epochs():
+    from sigest.noise import NoiseInjector
+
+    clean = np.random.default_rng(1).standard_normal((20, 2, 64))
+    noisy = NoiseInjector("white", snr_db=0.0, probability=0.5,
+                          random_state=0).fit_transform(clean)
+    identity = FunctionTransformer().fit(noisy)
+    assert get_scorer("snr_improvement")(identity, noisy, clean) == 0.0
+    # a denoiser scored on clean X mixed with its own noise, half the epochs left clean
+    den = _tiny_denoiser(noise=NoiseInjector("white", snr_db=0.0, probability=0.5)).fit(clean)
+    noisy, _ = den.noisy_pairs(clean)
+    assert 0 < np.mean(np.any(noisy != clean, axis=-1)) < 1
+    assert np.isfinite(get_scorer("snr_improvement")(den, clean))
 
 
 def test_snr_improvement_shape_mismatch():
@@ -161,6 +249,37 @@ def test_scorer_values_match_metrics(clean):
     result = cross_validate(den, noisy, clean, cv=2, scoring={
         k: SCORERS[k] for k in ("neg_rrmse_temporal", "neg_rrmse_spectral", "snr")})
     assert np.all(np.isfinite(result["test_snr"]))
+
+
+def test_spectral_scorer_uses_the_estimators_sfreq():
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(0)
+    t = np.arange(400) / 100.0
+    clean = np.sin(2 * np.pi * rng.uniform(2, 20, (16, 1)) * t)
+    noisy = clean + 0.5 * rng.standard_normal(clean.shape)
+    scorer = get_scorer("neg_rrmse_spectral")
+    for sfreq in (100.0, 256.0):
+        den = _tiny_denoiser(noise=None, sfreq=sfreq).fit(noisy, clean)
+        out = den.transform(noisy)
+        assert scorer(den, noisy, clean) == -rrmse_spectral(clean, out, sfreq=sfreq)
+        # a pipeline ending in the denoiser: the last step's rate
+        pipe = make_pipeline(FunctionTransformer(), den)
+        assert scorer(pipe, noisy, clean) == -rrmse_spectral(clean, out, sfreq=sfreq)
+    # 100 Hz: 100-sample windows, another number than the 256-sample default
+    assert rrmse_spectral(clean, out, sfreq=100.0) != rrmse_spectral(clean, out)
+    # 256 Hz: unchanged from the default
+    assert scorer(den, noisy, clean) == -rrmse_spectral(clean, out)
+    # no sampling rate known: the metric's default, as before
+    den_none = _tiny_denoiser(noise=None).fit(noisy, clean)
+    assert den_none.sfreq_ is None
+    assert scorer(den_none, noisy, clean) == -rrmse_spectral(clean, den_none.transform(noisy))
+    identity = FunctionTransformer().fit(noisy)
+    assert scorer(identity, noisy, clean) == -rrmse_spectral(clean, noisy)
+    # an sfreq the metric already binds is left alone
+    bound = metrics.DenoisingScorer(functools.partial(rrmse_spectral, sfreq=64.0), -1,
+                                    name="bound")
+    assert bound(den, noisy, clean) == -rrmse_spectral(clean, out, sfreq=64.0)
 
 
 def test_scorer_on_plain_transformer_needs_clean_targets(clean):

@@ -129,6 +129,33 @@ def test_determinism_and_no_mutation(clean):
     np.testing.assert_array_equal(r1, r2)
 
 
+def test_random_state_follows_scikit_learn(clean):
+    """An int (or a Generator) repeats its draw; a RandomState instance is consumed."""
+    X = clean[:4]
+    fixed = NoiseInjector(snr_db=0.0, random_state=5).fit(X)
+    np.testing.assert_array_equal(fixed.transform(X), fixed.transform(X))
+    # RandomState instance: every call draws anew and advances the caller's instance ...
+    rs = np.random.RandomState(5)
+    noise = NoiseInjector(snr_db=0.0, random_state=rs).fit(X)
+    a, b = noise.transform(X), noise.transform(X)
+    assert not np.allclose(a, b)
+    assert rs.randint(2**31 - 1) != np.random.RandomState(5).randint(2**31 - 1)
+    # ... and the sequence of draws is reproducible from the instance's seed
+    again = NoiseInjector(snr_db=0.0, random_state=np.random.RandomState(5)).fit(X)
+    np.testing.assert_array_equal(again.transform(X), a)
+    np.testing.assert_array_equal(again.transform(X), b)
+    assert noise.__sklearn_tags__().non_deterministic
+    assert not fixed.__sklearn_tags__().non_deterministic
+    # Generator: the draw of its seed sequence on every call; the Generator is not advanced
+    gen = np.random.default_rng(5)
+    noise = NoiseInjector(snr_db=0.0, random_state=gen).fit(X)
+    np.testing.assert_array_equal(noise.transform(X), noise.transform(X))
+    assert gen.integers(2**31) == np.random.default_rng(5).integers(2**31)
+    # the docstrings say so
+    assert "RandomState" in NoiseInjector.transform.__doc__
+    assert "the same draw on every call)" not in NoiseInjector.transform.__doc__
+
+
 def test_keeps_rank_and_dtype(clean):
     X32 = clean[:, 0].astype(np.float32)
     out = NoiseInjector(random_state=0).fit_transform(X32)

@@ -2,9 +2,11 @@
 
 Five sets of 100 single-channel segments of 4097 samples (23.6 s) at 173.61 Hz: ``Z`` (A,
 surface, eyes open), ``O`` (B, surface, eyes closed), ``N`` (C, interictal, opposite
-hippocampus), ``F`` (D, interictal, epileptogenic zone), ``S`` (E, ictal). The UCI "Epileptic
-Seizure Recognition" layout cuts each segment into 23 chunks of 178 samples, labelled 1 (S) to
-5 (Z).
+hippocampus), ``F`` (D, interictal, epileptogenic zone), ``S`` (E, ictal). Z and O were
+recorded from five healthy volunteers, N, F and S from five patients; the person of each
+segment is not published, so :func:`load_bonn`'s ``groups`` are segments, not subjects.
+The UCI "Epileptic Seizure Recognition" layout cuts each segment into 23 chunks of 178
+samples, labelled 1 (S) to 5 (Z).
 """
 
 from __future__ import annotations
@@ -97,7 +99,12 @@ def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_h
         ``"raw"``: the set letter; ``"uci"``: 1..5 (S=1, F=2, N=3, O=4, Z=5); ``binary``: 0/1.
     groups : ndarray of str
         The source segment (e.g. ``"Z001"``): the chunks of one segment share it, so a
-        ``GroupKFold`` never puts them on both sides of a split.
+        ``GroupKFold`` never puts them on both sides of a split. Segments are not subjects:
+        every set's 100 segments come from five people (sets Z and O from five healthy
+        volunteers, sets N, F and S from five patients, per the paper), and which segment
+        comes from whom is not published. Segment-wise splits therefore put segments of one
+        person on both sides (they are not subject-wise), and no subject-wise split of this
+        data set is possible; scores are optimistic for new subjects.
 
     Examples
     --------

@@ -33,9 +33,9 @@ def _run_file(subject, run):
     return f"S{subject:03d}/S{subject:03d}R{run:02d}.edf"
 
 
-def load_eegmmidb(subjects=(1,), runs=(4, 8, 12), path=None, tmin=0.0, tmax=4.0, groups="run",
-                  *, include_rest=False, label="task", return_epochs=False, download=False,
-                  verify_hash=True):
+def load_eegmmidb(subjects=(1,), runs=(4, 8, 12), path=None, tmin=0.0, tmax=4.0,
+                  groups="auto", *, include_rest=False, label="task", return_epochs=False,
+                  download=False, verify_hash=True):
     """Epochs of eegmmidb runs around the T1 / T2 (and optionally T0) annotations.
 
     Parameters
@@ -50,8 +50,15 @@ def load_eegmmidb(subjects=(1,), runs=(4, 8, 12), path=None, tmin=0.0, tmax=4.0,
     tmin, tmax : float, default=0.0, 4.0
         Window in seconds relative to each onset. The window holds
         ``round((tmax - tmin) * 160)`` samples (``tmax`` excluded).
-    groups : {"run", "subject"}, default="run"
-        ``"run"``: ``"S001R04"`` per epoch; ``"subject"``: the subject number.
+    groups : {"auto", "subject", "run"}, default="auto"
+        What the returned ``groups`` hold. ``"subject"``: the subject number of every epoch,
+        so that ``GroupKFold`` / ``LeaveOneGroupOut`` split subject-wise (no subject on both
+        sides of a split). ``"run"``: the run, e.g. ``"S001R04"``, for within-subject
+        (leave-one-run-out) splits; with several subjects, one subject's runs then fall on
+        both sides of a split, which is not a subject-wise evaluation. ``"auto"``: subjects
+        when more than one subject is loaded, runs when one is (a single subject cannot be
+        split subject-wise). Earlier versions of sigest defaulted to ``"run"`` whatever the
+        subjects; pass ``groups="run"`` for that.
     include_rest : bool, default=False
         Also epoch the T0 (rest) annotations, labelled ``"rest"``.
     label : {"task", "imagery", "both"}, default="task"
@@ -71,6 +78,7 @@ def load_eegmmidb(subjects=(1,), runs=(4, 8, 12), path=None, tmin=0.0, tmax=4.0,
         Volts.
     y : ndarray of shape (n_epochs,), str
     groups : ndarray of shape (n_epochs,)
+        Subject numbers (int) or run names (str), as the ``groups`` parameter says.
 
     Examples
     --------
@@ -80,14 +88,16 @@ def load_eegmmidb(subjects=(1,), runs=(4, 8, 12), path=None, tmin=0.0, tmax=4.0,
     """
     import mne
 
-    if groups not in ("run", "subject"):
-        raise ValueError(f"groups must be 'run' or 'subject'; got {groups!r}")
+    if groups not in ("auto", "subject", "run"):
+        raise ValueError(f"groups must be 'auto', 'subject' or 'run'; got {groups!r}")
     if label not in ("task", "imagery", "both"):
         raise ValueError(f"label must be 'task', 'imagery' or 'both'; got {label!r}")
     if not tmax > tmin:
         raise ValueError(f"tmax must exceed tmin; got tmin={tmin}, tmax={tmax}")
     subjects = [int(s) for s in np.atleast_1d(subjects)]
     runs = [int(r) for r in np.atleast_1d(runs)]
+    if groups == "auto":
+        groups = "subject" if len(set(subjects)) > 1 else "run"
     bad = [r for r in runs if r not in RUN_TASKS]
     if bad:
         raise ValueError(f"runs must be in 3..14 (the task runs); got {bad}")

@@ -40,8 +40,15 @@ def available_records(path=None):
 
 
 def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, download=False,
-                verify_hash=True):
+                verify_hash=True, return_leads=False):
     """Windows of MIT-BIH Arrhythmia ECG, in mV at 360 Hz.
+
+    Channel 0 is not the same lead in every record: the upper signal is a modified limb lead
+    II (MLII) in 46 of the 48 records but V5 in records 102 and 104 (surgical dressings), and
+    the lower signal is usually V1 (V2, V4 or V5 in some records). The default ``channel=0``
+    over all records therefore mixes leads; ``return_leads=True`` gives each window's lead,
+    and ``channel="MLII"`` selects the lead by name (records 102 and 104, which lack it,
+    must then be left out).
 
     Parameters
     ----------
@@ -54,17 +61,25 @@ def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, do
     step : int, optional
         Samples between window starts; default ``window`` (no overlap).
     channel : int or str, default=0
-        Channel index, or a signal name such as ``"MLII"`` (records 102 and 104 have none).
+        Channel index, or a signal name such as ``"MLII"`` (records 102 and 104 have none;
+        their channel 0 is V5).
     download : bool, default=False
         Fetch absent records from PhysioNet with pooch (``records`` must then be given).
     verify_hash : bool, default=True
+    return_leads : bool, default=False
+        Also return the lead name of every window (from the record headers).
 
     Returns
     -------
     X : ndarray of shape (n_windows, window), float64
     y : None
     groups : ndarray of shape (n_windows,), str
-        The record of each window.
+        The record of each window. Records are not subjects: in the full database records
+        201 and 202 come from one subject, so record-wise splits (``GroupKFold``) can put
+        that subject on both sides; merge them (e.g. ``groups[groups == "202"] = "201"``) for
+        subject-wise evaluation.
+    leads : ndarray of shape (n_windows,), str
+        Only with ``return_leads=True``: the lead of every window (``"MLII"``, ``"V5"``, ...).
 
     Examples
     --------
@@ -79,7 +94,7 @@ def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, do
             find_folder("mitdb", ["100.hea"], path, False)
     if isinstance(records, str):
         records = [records]
-    X, groups = [], []
+    X, groups, leads = [], [], []
     for record in records:
         record = str(record)
         signal, rec = read_wfdb("mitdb", record, path, download, verify_hash)
@@ -93,4 +108,7 @@ def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, do
         windows = sliding_windows(signal[idx], window, step)
         X.append(windows)
         groups += [record] * len(windows)
+        leads += [rec.sig_name[idx]] * len(windows)
+    if return_leads:
+        return np.concatenate(X), None, np.asarray(groups), np.asarray(leads)
     return np.concatenate(X), None, np.asarray(groups)
