@@ -284,9 +284,9 @@ def train_ecg(args, rng):
         "data": "MIT-BIH Arrhythmia (../shared/data/mitdb), channel 0, 360 Hz, 256-sample "
                 "windows, each record z-scored; noise: NSTDB 'ma' + 'bw' (../shared/data/nstdb) "
                 "+ synthetic 60 Hz powerline (equal-RMS mixture)",
-        "split": f"record-wise (seed 0): train records {sorted(set(groups[train]))}, test "
-                 f"records {sorted(set(groups[test]))}; NSTDB by time (first 80 % train, "
-                 "last 20 % test)",
+        "split": f"record-wise (seed 0): train records {sorted(map(str, set(groups[train])))}, "
+                 f"test records {sorted(map(str, set(groups[test])))}; NSTDB by time (first 80 % "
+                 "train, last 20 % test)",
         "protocol": f"{len(Xtr)} training windows (<= {args.ecg_per_record} per train record), "
                     "new noise every batch and epoch at power SNR U[-6, 18] dB (the estimator's "
                     "defaults: Adam lr 1e-3, batch 64). Test: 100 windows per test record with "

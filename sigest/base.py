@@ -512,7 +512,11 @@ class _SignalNet:
         with self._seeded():
             if not self.initialized_ or (not partial and not self.warm_start):
                 self.initialize()
-            NeuralNet.partial_fit(self, X3, y, **fit_params)
+            self.__dict__["_partial_call"] = partial  # callbacks may tell the two apart
+            try:
+                NeuralNet.partial_fit(self, X3, y, **fit_params)
+            finally:
+                self.__dict__.pop("_partial_call", None)
         return self
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):

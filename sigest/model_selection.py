@@ -20,7 +20,7 @@ def check_no_leak(groups, *indices):
     ----------
     groups : array-like of shape (n_samples,)
         The subject of every sample.
-    *indices : arrays of int
+    *indices : arrays of int or boolean masks of shape (n_samples,)
         Index sets (e.g. train, validation, test) that must not share a subject.
 
     Examples
@@ -34,7 +34,13 @@ def check_no_leak(groups, *indices):
     groups = np.asarray(groups)
     seen = {}
     for which, index in enumerate(indices):
-        for subject in np.unique(groups[np.asarray(index, dtype=int)]):
+        index = np.asarray(index)
+        if index.dtype == bool:
+            if index.shape != groups.shape:
+                raise ValueError(f"boolean index set {which} has shape {index.shape}; a mask "
+                                 f"needs the shape of groups {groups.shape}")
+            index = np.flatnonzero(index)
+        for subject in np.unique(groups[index.astype(int)]):
             key = subject.item() if hasattr(subject, "item") else subject
             if key in seen and seen[key] != which:
                 raise ValueError(f"subject {key!r} is in index sets {seen[key]} and {which}; a "
@@ -70,6 +76,10 @@ def subject_split(groups, n_valid_subjects=1, random_state=None):
     subjects = np.unique(groups)
     if isinstance(n_valid_subjects, float) and 0 < n_valid_subjects < 1:
         n_valid = max(int(round(n_valid_subjects * len(subjects))), 1)
+    elif isinstance(n_valid_subjects, bool) or not isinstance(n_valid_subjects,
+                                                              (int, np.integer)):
+        raise ValueError(f"n_valid_subjects must be a number of subjects (an int) or a fraction "
+                         f"in (0, 1); got {n_valid_subjects!r}")
     else:
         n_valid = int(n_valid_subjects)
     if not 1 <= n_valid < len(subjects):

@@ -64,6 +64,9 @@ class Resume(Callback):
         self.path = path
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if net.__dict__.get("_partial_call"):
+            raise ValueError("Resume continues a fit() up to max_epochs from its state file; "
+                             "partial_fit trains more epochs in memory, so use one or the other")
         self.resumed_epochs_ = 0
         self._best_weights = None  # early stopping's, set once a state is loaded
         self._fit_id = {"params": _simple_params(net), "data": _digest(X, y)}
@@ -123,16 +126,37 @@ class Resume(Callback):
 
 
 def _simple_params(net):
-    """The parameters a continued fit must share: numbers, strings and classes, by name."""
+    """The parameters a continued fit must share: numbers, strings, classes and sequences of
+    them, by name, with those of estimator-valued parameters (``noise__snr_db``)."""
     params = {}
     for key, value in sorted(net.get_params(deep=False).items()):
         if key in FREE_PARAMS:
             continue
-        if value is None or isinstance(value, (bool, int, float, str)):
-            params[key] = value
-        elif isinstance(value, type) or hasattr(value, "__qualname__"):
-            params[key] = f"{value.__module__}.{value.__qualname__}"
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            params[key] = type(value).__qualname__
+            nested = sorted(value.get_params(deep=True).items())
+            params.update((f"{key}__{sub}", _simple(v)) for sub, v in nested
+                          if _simple(v) is not _SKIP)
+        elif _simple(value) is not _SKIP:
+            params[key] = _simple(value)
     return params
+
+
+_SKIP = object()
+
+
+def _simple(value):
+    """``value`` as JSON (lists for tuples, import paths for classes), or ``_SKIP``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        items = [_simple(v) for v in value]
+        return _SKIP if any(v is _SKIP for v in items) else items
+    if isinstance(value, type) or hasattr(value, "__qualname__"):
+        return f"{value.__module__}.{value.__qualname__}"
+    return _SKIP
 
 
 def _digest(*arrays):

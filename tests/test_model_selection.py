@@ -84,3 +84,18 @@ def test_works_as_cv_in_sklearn():
     scores = cross_val_score(DecisionTreeClassifier(random_state=0), X, y, groups=groups,
                              cv=SubjectKFold(3))
     assert len(scores) == 3
+
+
+def test_check_no_leak_takes_boolean_masks():
+    groups = np.array([0, 0, 1, 1, 3, 3])
+    check_no_leak(groups, groups != 3, groups == 3)
+    with pytest.raises(ValueError, match="subject 1 is in index sets 0 and 1"):
+        check_no_leak(groups, groups != 3, groups >= 1)
+    with pytest.raises(ValueError, match=r"boolean index set 1 has shape \(2,\)"):
+        check_no_leak(groups, groups != 3, np.array([True, False]))
+
+
+@pytest.mark.parametrize("bad", [1.0, 2.5, True, "1"])
+def test_n_valid_subjects_must_be_an_int_or_a_fraction(bad):
+    with pytest.raises(ValueError, match="an int\\) or a fraction in \\(0, 1\\); got"):
+        subject_split([0, 0, 1, 1, 2, 2], n_valid_subjects=bad)

@@ -113,3 +113,25 @@ def test_a_failed_save_keeps_the_last_complete_state(tmp_path, monkeypatch):
         TinyDenoiser(max_epochs=4, random_state=0, callbacks=[Resume(path)]).fit(X)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["state.pt"]  # no temporary file left
+
+
+def test_a_state_fitted_with_other_noise_settings_is_refused(tmp_path):
+    from sigest.noise import NoiseInjector
+
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    TinyDenoiser(max_epochs=1, random_state=0, noise=NoiseInjector(snr_db=(-7.0, 2.0)),
+                 callbacks=[Resume(path)]).fit(X)
+    with pytest.raises(ValueError, match=r"other parameters.*'noise__snr_db'"):
+        TinyDenoiser(max_epochs=2, random_state=0, noise=NoiseInjector(snr_db=-20.0),
+                     callbacks=[Resume(path)]).fit(X)
+    den = TinyDenoiser(max_epochs=2, random_state=0, noise=NoiseInjector(snr_db=(-7.0, 2.0)),
+                       callbacks=[Resume(path)]).fit(X)
+    assert den.callbacks[0].resumed_epochs_ == 1
+
+
+def test_partial_fit_with_resume_is_refused(tmp_path):
+    X = sines(32)
+    den = TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(tmp_path / "s.pt")]).fit(X)
+    with pytest.raises(ValueError, match="partial_fit trains more epochs in memory"):
+        den.partial_fit(X)
