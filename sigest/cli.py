@@ -180,9 +180,18 @@ def _main(argv=None):
         return 0
     try:
         return args.func(args) or 0
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"sigest {args.command}: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:
+        raise  # main() ends quietly
+    except (ValueError, OSError) as exc:  # OSError: permission, is-a-directory, disk full, ...
+        print(f"sigest {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
+
+
+def _message(exc):
+    """``exc`` for a user: "Permission denied: out.fif" rather than "[Errno 13] ..."."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc)
 
 
 if __name__ == "__main__":

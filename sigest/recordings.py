@@ -20,7 +20,10 @@ registered by :func:`register_commands`.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -363,8 +366,55 @@ def pick_channels(raw, channels=None):
     return list(channels)
 
 
+def check_output_path(path, input_path=None):
+    """Refuse, before any work, an output path :func:`write_recording` cannot or must not write.
+
+    Parameters
+    ----------
+    path : str or Path
+        Must end in one of :data:`OUTPUT_EXTENSIONS`, lie in an existing folder and not be a
+        folder itself.
+    input_path : str or Path, optional
+        The recording being denoised: the output must not be the same file.
+
+    Returns
+    -------
+    path : Path
+
+    Raises
+    ------
+    ValueError
+        When the output cannot be written there, or would overwrite the input.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"output {path} is a folder; give a file name ending in "
+                         f"{', '.join(OUTPUT_EXTENSIONS)}")
+    if not path.name.lower().endswith(OUTPUT_EXTENSIONS):
+        raise ValueError(f"unknown output format {path.suffix!r} for {path}; expected one of "
+                         f"{', '.join(OUTPUT_EXTENSIONS)}")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"output folder {parent} does not exist (create it first)")
+    if input_path is not None and _same_file(path, input_path):
+        raise ValueError(f"output {path} is the input recording; write the denoised recording "
+                         "to another file")
+    return path
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
 def write_recording(raw, path, *, overwrite=True):
     """Write ``raw`` to FIF or EDF, keeping channel names, units and annotations.
+
+    The file is written in a temporary folder beside ``path`` and then moved over ``path`` in
+    one step (``os.replace``), so an interrupted write never leaves a truncated recording and
+    never damages an earlier file at ``path``.
 
     Parameters
     ----------
@@ -375,19 +425,17 @@ def write_recording(raw, path, *, overwrite=True):
         :func:`mne.export.export_raw`, which needs the ``edfio`` package). A recording read
         from EDF/BDF is written back with each channel's original physical unit; other
         voltage channels (e.g. from WFDB, in mV) are written in µV, mne's EDF convention (the
-        same physical values).
+        same physical values). Its folder must exist.
     overwrite : bool, default=True
 
     Returns
     -------
     path : Path
     """
-    path = Path(path)
-    name = path.name.lower()
-    if not name.endswith(OUTPUT_EXTENSIONS):
-        raise ValueError(f"unknown output format {path.suffix!r} for {path}; expected one of "
-                         f"{', '.join(OUTPUT_EXTENSIONS)}")
-    if name.endswith(".edf"):
+    path = check_output_path(path)
+    if not overwrite and path.exists():
+        raise FileExistsError(f"{path} exists (pass overwrite=True to replace it)")
+    if path.name.lower().endswith(".edf"):
         import mne
 
         try:
@@ -395,10 +443,28 @@ def write_recording(raw, path, *, overwrite=True):
         except ImportError as exc:
             raise ValueError("writing EDF needs the 'edfio' package (pip install edfio); or "
                              "write FIF instead") from exc
-        mne.export.export_raw(path, raw, fmt="edf", physical_range="channelwise",
-                              overwrite=overwrite, verbose="error")
+
+        def write(target):
+            mne.export.export_raw(target, raw, fmt="edf", physical_range="channelwise",
+                                  overwrite=True, verbose="error")
+            return [target]
     else:
-        raw.save(path, overwrite=overwrite, verbose="error")
+        def write(target):
+            return raw.save(target, overwrite=True, verbose="error")
+
+    # A folder of our own beside the target: the file keeps its exact name (mne checks FIF
+    # names, export picks the format by extension), and FIF split parts keep theirs.
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        written = [Path(f) for f in (write(tmp_dir / path.name) or [])]
+        written = [f for f in written if f.name != path.name] + [tmp_dir / path.name]
+        for f in written:
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        for f in written:  # split parts first, the file that names them last
+            os.replace(f, path.parent / f.name)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
     return path
 
 
@@ -481,6 +547,8 @@ def denoise_recording(input_path, output_path=None, *, model=None, weights=None,
     >>> raw, clean = denoise_recording("S001R03.edf", "S001R03_denoised.edf",
     ...                                model="cdae-bam:eegdenoisenet-emg")  # doctest: +SKIP
     """
+    if output_path is not None:
+        check_output_path(output_path, input_path)
     raw = read_recording(input_path, quiet=quiet)
     picks = pick_channels(raw, channels)
     if estimator is None:
@@ -503,6 +571,7 @@ def _rrmse(reference, estimate):
 
 
 def cmd_denoise(args):
+    check_output_path(args.output, args.input)  # before minutes of work, not after
     estimator = load_denoiser(args.model, args.weights)
     if args.sfreq_model is not None:
         estimator.sfreq_ = float(args.sfreq_model)

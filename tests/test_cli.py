@@ -75,3 +75,19 @@ def test_closed_stdout_pipe_exits_quietly(argv):
     proc.stderr.close()
     assert proc.wait(timeout=120) == 1
     assert "BrokenPipeError" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("error, message", [
+    (PermissionError(13, "Permission denied", "/data/out.fif"), "Permission denied: /data/out.fif"),
+    (IsADirectoryError(21, "Is a directory", "/data"), "Is a directory: /data"),
+    (OSError("No space left on device"), "No space left on device"),
+])
+def test_os_errors_are_clean_messages_with_exit_2(monkeypatch, capsys, error, message):
+    import sigest.cli as cli
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(cli, "cmd_list", fail)
+    assert main(["list"]) == 2
+    assert capsys.readouterr().err == f"sigest list: error: {message}\n"

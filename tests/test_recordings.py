@@ -1,5 +1,8 @@
 """Denoising whole recordings: overlap-add, EDF/FIF/WFDB in and out, and the CLI commands."""
 
+import os
+import shutil
+
 import numpy as np
 import pytest
 from sklearn.preprocessing import FunctionTransformer
@@ -253,6 +256,105 @@ def test_errors_exit_2_with_message(tmp_path, tiny_model, edf_path, capsys):
 def _err_of(argv, capsys):
     main(argv)
     return capsys.readouterr().err
+
+
+def _small_raw(seed=0):
+    data = np.random.default_rng(seed).standard_normal((2, 1000)) * 1e-5
+    return mne.io.RawArray(data, mne.create_info(["C3", "C4"], 100.0, "eeg"), verbose="error")
+
+
+def _read_any(path):
+    return mne.io.read_raw(path, preload=True, verbose="error")
+
+
+@pytest.mark.parametrize("name", ["out_raw.fif", "out.edf"])
+@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
+def test_interrupted_write_keeps_the_earlier_output(tmp_path, monkeypatch, name, error):
+    path = tmp_path / name
+    write_recording(_small_raw(0), path)
+    good = path.read_bytes()
+
+    def write_half_then_fail(fname):
+        with open(fname, "wb") as f:
+            f.write(good[:len(good) // 2])
+        raise error
+
+    monkeypatch.setattr(mne.io.BaseRaw, "save",
+                        lambda self, fname, **kwargs: write_half_then_fail(fname))
+    monkeypatch.setattr(mne.export, "export_raw",
+                        lambda fname, raw, **kwargs: write_half_then_fail(fname))
+    with pytest.raises(type(error)):
+        write_recording(_small_raw(1), path)
+    assert path.read_bytes() == good
+    assert os.listdir(tmp_path) == [name]  # no temporary file or folder left behind
+    monkeypatch.undo()
+    write_recording(_small_raw(1), path)  # a good write replaces the file, and leaves only it
+    assert os.listdir(tmp_path) == [name]
+    assert np.allclose(_read_any(path).get_data(), _small_raw(1).get_data(), atol=1e-8)
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Make reading the recording or loading the model fail the test: a check must come first."""
+    import sigest.recordings as recordings
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the output path must be checked before any work")
+
+    monkeypatch.setattr(recordings, "read_recording", forbidden)
+    monkeypatch.setattr(recordings, "load_denoiser", forbidden)
+
+
+def test_denoise_refuses_to_overwrite_its_input(tmp_path, edf_path, capsys, no_work):
+    rec = tmp_path / "rec.edf"
+    shutil.copy(edf_path, rec)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.edf").symlink_to(rec)
+    before = rec.read_bytes()
+    for out in (rec, tmp_path / "sub" / ".." / "rec.edf", tmp_path / "link.edf"):
+        assert main(["denoise", str(rec), str(out), "--weights", "model.zip", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("sigest denoise: error:") and "is the input recording" in err
+        assert len(err.strip().splitlines()) == 1
+    with pytest.raises(ValueError, match="is the input recording"):
+        denoise_recording(rec, rec, estimator=identity_model(64))
+    assert rec.read_bytes() == before
+
+
+def test_denoise_checks_the_output_path_before_any_work(tmp_path, edf_path, capsys, no_work):
+    (tmp_path / "folder.fif").mkdir()
+    cases = [
+        (tmp_path / "out.txt", "unknown output format '.txt'"),
+        (tmp_path / "missing" / "out.fif", "does not exist"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "folder.fif", "is a folder"),
+    ]
+    for out, message in cases:
+        assert main(["denoise", str(edf_path), str(out), "--weights", "model.zip",
+                     "--quiet"]) == 2, out
+        err = capsys.readouterr().err
+        assert err.startswith("sigest denoise: error:") and message in err, err
+        with pytest.raises(ValueError, match=message):
+            denoise_recording(edf_path, out, estimator=identity_model(64))
+
+
+def test_denoise_write_error_is_a_clean_message(tmp_path, tiny_model, edf_path, monkeypatch,
+                                                capsys):
+    _, weights = tiny_model
+    fif = tmp_path / "in_raw.fif"
+    mne.io.read_raw_edf(edf_path, preload=True, verbose="error").crop(0, 5).save(
+        fif, verbose="error")
+
+    def refuse(self, fname, **kwargs):
+        raise PermissionError(13, "Permission denied", str(fname))
+
+    monkeypatch.setattr(mne.io.BaseRaw, "save", refuse)
+    out = tmp_path / "out_raw.fif"
+    assert main(["denoise", str(fif), str(out), "--weights", str(weights), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigest denoise: error: Permission denied:"), err
+    assert "Traceback" not in err and not out.exists()
+    assert sorted(os.listdir(tmp_path)) == ["in_raw.fif"]
 
 
 def test_fit_and_evaluate_on_tiny_budget(tmp_path, shared_data, capsys):
