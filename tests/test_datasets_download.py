@@ -1,7 +1,9 @@
-"""download=True of archives (Bonn) and MD5-registered files (EEGdenoiseNet), served from
+"""download=True of archives (Bonn), MD5-registered files (EEGdenoiseNet), files checked against
+PhysioNet's SHA256SUMS.txt, and network failures, served from
 127.0.0.1 only (the no_cache and http_dir fixtures are in conftest.py)."""
 
 import hashlib
+import socket
 import zipfile
 
 import numpy as np
@@ -63,7 +65,7 @@ def test_bonn_download_of_an_altered_archive_installs_nothing(http_dir, tmp_path
     with pytest.raises(ds.DataIntegrityError, match="S050.txt"):
         ds.load_bonn("ZS", path=target, download=True)
     assert not (target / "bonn-eeg").exists()
-    assert list(target.iterdir()) == []  # the temporary folder is gone too
+    assert not target.exists()  # the temporary folder is gone too, and the new data folder
     with pytest.raises(FileNotFoundError):  # without download=True nothing is fetched
         ds.load_bonn("Z", path=tmp_path / "other")
 
@@ -75,7 +77,7 @@ def test_bonn_download_refuses_unregistered_segments(http_dir, tmp_path, no_cach
         zf.writestr("Z/Z101.txt", "1\n2\n")
     with pytest.raises(ds.DataIntegrityError, match="no published digest"):
         ds.load_bonn("Z", path=tmp_path / "data", download=True)
-    assert list((tmp_path / "data").iterdir()) == []
+    assert not (tmp_path / "data").exists()
 
 
 def test_bonn_download_from_per_set_archives(http_dir, tmp_path, no_cache, monkeypatch,
@@ -165,3 +167,126 @@ def test_eegdenoisenet_512_hz_download(http_dir, tmp_path, no_cache, monkeypatch
     data = ds.load_eegdenoisenet(tmp_path, "EMG", sfreq=512, combin_num=1, download=True)
     assert data.sfreq == 512.0 and data.X_test.shape == (30, 1024)
     assert (tmp_path / "eegdenoisenet" / "EMG_all_epochs_512hz.npy").is_file()
+
+
+# ---------------------------------------------------------------- PhysioNet SHA256SUMS.txt
+def _serve_eegmmidb(served, url, monkeypatch, listed=True):
+    """A fake S002R04.edf; SHA256SUMS.txt lists only another file unless ``listed``."""
+    (served / "S002").mkdir()
+    data = b"not really an EDF file"
+    (served / "S002" / "S002R04.edf").write_bytes(data)
+    line = f"{hashlib.sha256(data).hexdigest()} S002/S002R04.edf\n"
+    (served / "SHA256SUMS.txt").write_text(f"{'0' * 64} S002/S002R05.edf\n"
+                                           + (line if listed else ""))
+    monkeypatch.setitem(_base.BASE_URLS, "eegmmidb", url)
+    return line
+
+
+def test_download_without_a_published_digest_is_refused(http_dir, tmp_path, no_cache,
+                                                        monkeypatch):
+    served, url = http_dir
+    line = _serve_eegmmidb(served, url, monkeypatch, listed=False)
+    target = tmp_path / "data"
+    with pytest.raises(ds.DataIntegrityError, match="no published digest .*S002R04.edf") as err:
+        ds.load_eegmmidb(subjects=(2,), runs=(4,), path=target, download=True)
+    assert f"place it at {target / 'eegmmidb' / 'S002' / 'S002R04.edf'}" in str(err.value)
+    assert "delete the cached" in str(err.value)
+    assert not (target / "eegmmidb" / "S002").exists()  # nothing installed, no empty folder
+    # the list is cached: a corrected server list is seen only once the cached one is deleted
+    (served / "SHA256SUMS.txt").write_text(line)
+    with pytest.raises(ds.DataIntegrityError, match="no published digest"):
+        _base.fetch("eegmmidb", "S002/S002R04.edf", target / "eegmmidb")
+    (target / "eegmmidb" / "SHA256SUMS.txt").unlink()
+    out = _base.fetch("eegmmidb", "S002/S002R04.edf", target / "eegmmidb")
+    assert out.read_bytes() == b"not really an EDF file"
+
+
+def test_checksum_failure_from_sha256sums_says_to_delete_the_cached_list(
+        http_dir, tmp_path, no_cache, monkeypatch):
+    served, url = http_dir
+    _serve_eegmmidb(served, url, monkeypatch)
+    (served / "S002" / "S002R04.edf").write_bytes(b"altered")
+    target = tmp_path / "data" / "eegmmidb"
+    with pytest.raises(ds.DataIntegrityError,
+                       match=r"sha256 check.*delete the cached .*SHA256SUMS\.txt"):
+        _base.fetch("eegmmidb", "S002/S002R04.edf", target)
+    assert list(target.iterdir()) == [target / "SHA256SUMS.txt"]
+
+
+# ---------------------------------------------------------------- network failures
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _assert_download_error(err, url, folder):
+    assert isinstance(err, FileNotFoundError)  # what the CLI reports without a traceback
+    msg = str(err)
+    assert f"could not download {url}" in msg and "BASE_URLS['mitdb']" in msg, msg
+    assert f"place it at {folder / '100.hea'}" in msg, msg
+
+
+@pytest.mark.parametrize("failure", ["refused", "unresolvable", "404", "timeout"])
+def test_network_failures_raise_a_clear_error_and_leave_no_folder(failure, http_dir, tmp_path,
+                                                                  no_cache, monkeypatch):
+    import pooch.downloaders
+
+    _, url = http_dir  # serves nothing: 404
+    listener = None
+    if failure == "refused":
+        url = f"http://127.0.0.1:{_closed_port()}/"
+    elif failure == "unresolvable":
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, *args, **kwargs):
+            if host == "physionet.invalid":
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+        url = "http://physionet.invalid/"
+    elif failure == "timeout":  # accepts connections (backlog) and never answers
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        monkeypatch.setattr(pooch.downloaders, "DEFAULT_TIMEOUT", 0.5)
+    monkeypatch.setitem(_base.BASE_URLS, "mitdb", url)
+    target = tmp_path / "data"
+    try:
+        with pytest.raises(_base.DataDownloadError) as err:
+            ds.load_mitbih(["100"], path=target, download=True)
+    finally:
+        if listener is not None:
+            listener.close()
+    _assert_download_error(err.value, url + "100.hea", target / "mitdb")
+    assert not target.exists()
+
+
+def test_missing_sha256sums_and_archive_raise_download_errors(http_dir, tmp_path, no_cache,
+                                                              monkeypatch):
+    _, url = http_dir
+    monkeypatch.setitem(_base.BASE_URLS, "eegmmidb", url)
+    target = tmp_path / "data"
+    with pytest.raises(_base.DataDownloadError, match=f"{url}SHA256SUMS.txt .*HTTPError.*404"):
+        ds.load_eegmmidb(subjects=(2,), runs=(4,), path=target, download=True)
+    assert not target.exists()
+    monkeypatch.setitem(_base.BASE_URLS, "bonn-eeg", url + "bonn.zip")
+    with pytest.raises(_base.DataDownloadError, match=f"unpack it into {target / 'bonn-eeg'}"):
+        ds.load_bonn("Z", path=target, download=True)
+    assert not target.exists()
+
+
+# ---------------------------------------------------------------- messages
+def test_mitbih_download_without_records_says_records_are_needed(tmp_path, no_cache):
+    with pytest.raises(FileNotFoundError, match=r"pass records=\.\.\.") as err:
+        ds.load_mitbih(path=tmp_path, download=True)
+    assert "use download=True" not in str(err.value)
+
+
+def test_sleep_edf_missing_data_mentions_download(tmp_path, no_cache):
+    with pytest.raises(FileNotFoundError, match=r"download=True and subjects=\.\.\."):
+        ds.load_sleep_edf(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"only the subjects given"):
+        ds.load_sleep_edf(tmp_path, download=True)

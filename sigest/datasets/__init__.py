@@ -7,7 +7,14 @@ naming the file and every folder looked in.
 """
 
 from ..plugins import hookimpl
-from ._base import BASE_URLS, ENV_VAR, DataIntegrityError, data_roots, sliding_windows
+from ._base import (
+    BASE_URLS,
+    ENV_VAR,
+    DataDownloadError,
+    DataIntegrityError,
+    data_roots,
+    sliding_windows,
+)
 from .bonn import BONN_SETS, UCI_LABELS, load_bonn
 from .eegdenoisenet import SNR_LEVELS, load_eegdenoisenet, load_eegdenoisenet_eog_test
 from .eegmmidb import RUN_TASKS, load_eegmmidb
@@ -19,8 +26,8 @@ from .sleep_edf import SLEEP_STAGES, load_sleep_edf
 from .status import status
 
 __all__ = [
-    "BASE_URLS", "BONN_SETS", "DataIntegrityError", "EMG_KINDS", "ENV_VAR", "MITBIH_RECORDS",
-    "NSTDB_RECORDS", "RUN_TASKS", "SLEEP_STAGES", "SNR_LEVELS", "UCI_LABELS",
+    "BASE_URLS", "BONN_SETS", "DataDownloadError", "DataIntegrityError", "EMG_KINDS", "ENV_VAR",
+    "MITBIH_RECORDS", "NSTDB_RECORDS", "RUN_TASKS", "SLEEP_STAGES", "SNR_LEVELS", "UCI_LABELS",
     "available_records", "data_roots", "load_bonn", "load_eegdenoisenet",
     "load_eegdenoisenet_eog_test", "load_eegmmidb", "load_emgdb", "load_mitbih", "load_nstdb",
     "load_sample", "load_sleep_edf", "sliding_windows", "status",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -55,7 +56,12 @@ PHYSIONET = ("mitdb", "nstdb", "emgdb", "eegmmidb", "sleep-edfx")
 
 class DataIntegrityError(ValueError):
     """A data file's size or digest (sha256, or md5 where only that is known) is not the
-    published one."""
+    published one, or a file to download has no published digest."""
+
+
+class DataDownloadError(FileNotFoundError):
+    """A download failed (no connection, unknown host, HTTP error, timeout): the file is still
+    missing. The message names the URL, the cause and where to put the file by hand."""
 
 
 def _cache_dir() -> Path:
@@ -230,29 +236,83 @@ def verify(folder_name, folder: Path, rels, verify=True) -> list[Path]:
 
 
 def fetch(url_key, rel, target: Path, hash_folder=None):
-    """Download ``BASE_URLS[url_key] + rel`` into ``target / rel`` with pooch, hash-checked."""
-    import pooch
+    """Download ``BASE_URLS[url_key] + rel`` into ``target / rel`` with pooch, hash-checked.
 
-    digest = known_hash(hash_folder or url_key, rel)
-    if digest is None and url_key in PHYSIONET:
-        digest = _physionet_sums(url_key, target).get(rel)
-    if digest is not None and ":" not in digest:
-        digest = f"sha256:{digest}"
+    The digest comes from :data:`HASHES` (or ``EXTRA``), else, for :data:`PHYSIONET` folders,
+    from the origin's ``SHA256SUMS.txt`` (cached in ``target``). A file with no published
+    digest is refused with :class:`DataIntegrityError`; a network failure raises
+    :class:`DataDownloadError`. Folders created here are removed again if the download fails.
+    """
     base = BASE_URLS[url_key]
-    target.mkdir(parents=True, exist_ok=True)
-    try:
-        out = pooch.retrieve(
-            base + rel,
-            known_hash=digest,
-            fname=Path(rel).name,
-            path=target / Path(rel).parent,
-            progressbar=False,
-        )
-    except ValueError as exc:  # pooch's hash mismatch
-        alg = "hash" if digest is None else _split_digest(digest)[0]
-        raise DataIntegrityError(f"download of {base + rel} failed its {alg} check: {exc}") \
-            from exc
+    url = base + rel
+    dest = target / rel
+    with _remove_new_dirs_on_error(dest.parent):
+        digest = known_hash(hash_folder or url_key, rel)
+        sums = None  # the cached SHA256SUMS.txt, if the digest comes from it
+        if digest is None and url_key in PHYSIONET:
+            digest = _physionet_sums(url_key, target).get(rel)
+            sums = target / "SHA256SUMS.txt"
+        stale = ("" if sums is None else
+                 f" If the server's list has been corrected since, delete the cached {sums} "
+                 "so that it is fetched again.")
+        if digest is None:
+            listed = "" if url_key not in PHYSIONET else f" nor in {base}SHA256SUMS.txt"
+            raise DataIntegrityError(
+                f"{url}: no published digest for {hash_folder or url_key}/{rel} (not in "
+                f"sigest's registry{listed}); refusing to install an unchecked file. To use it "
+                f"anyway, download it yourself and place it at {dest}.{stale}"
+            )
+        if ":" not in digest:
+            digest = f"sha256:{digest}"
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            out = _retrieve(url, dest, url_key, known_hash=digest)
+        except ValueError as exc:  # pooch's hash mismatch
+            raise DataIntegrityError(
+                f"download of {url} failed its {_split_digest(digest)[0]} check: {exc}{stale}"
+            ) from exc
     return Path(out)
+
+
+def _retrieve(url, dest: Path, url_key, known_hash=None, manual=None):
+    """``pooch.retrieve(url)`` into ``dest``; a network failure raises
+    :class:`DataDownloadError`, whose advice ``manual`` (default: place it at ``dest``) says
+    what to do with a copy downloaded by hand."""
+    import pooch
+    import requests
+
+    manual = manual or f"place it at {dest}"
+    try:
+        return pooch.retrieve(url, known_hash=known_hash, fname=dest.name, path=dest.parent,
+                              progressbar=False)
+    except requests.RequestException as exc:
+        raise DataDownloadError(
+            f"could not download {url} ({type(exc).__name__}: {exc}). Check the network "
+            f"connection and try again; or download the file yourself and {manual}; or point "
+            f"sigest.datasets.BASE_URLS[{url_key!r}] at a mirror."
+        ) from exc
+
+
+@contextlib.contextmanager
+def _remove_new_dirs_on_error(folder: Path):
+    """Remove the folders of ``folder``'s path created within the block if it fails and they
+    are empty."""
+    new = []
+    folder = Path(folder).absolute()
+    while not folder.exists() and folder != folder.parent:
+        new.append(folder)
+        folder = folder.parent
+    try:
+        yield
+    except BaseException:
+        for d in new:  # deepest first
+            try:
+                d.rmdir()
+            except FileNotFoundError:
+                continue
+            except OSError:  # not empty
+                break
+        raise
 
 
 def fetch_archive(url, target: Path, place, hash_folder, required=()):
@@ -284,15 +344,18 @@ def fetch_archive(url, target: Path, place, hash_folder, required=()):
     installed : list of Path
         The files moved into ``target``.
     """
-    import pooch
-
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with _remove_new_dirs_on_error(target.parent):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _fetch_archive(url, target, place, hash_folder, required)
+
+
+def _fetch_archive(url, target: Path, place, hash_folder, required):
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-download-", dir=target.parent))
     try:
         name = unquote(PurePosixPath(urlparse(url).path).name) or "archive"
-        archive = Path(pooch.retrieve(url, known_hash=None, fname=name, path=work,
-                                      progressbar=False))
+        archive = Path(_retrieve(url, work / name, hash_folder,
+                                 manual=f"unpack it into {target}"))
         extracted = work / "extracted"
         _unpack(archive, extracted)
         archive.unlink()
@@ -362,12 +425,11 @@ def _merge_tree(src: Path, dst: Path):
 
 
 def _physionet_sums(url_key, target: Path) -> dict:
-    import pooch
-
-    sums = pooch.retrieve(
-        BASE_URLS[url_key] + "SHA256SUMS.txt", known_hash=None, fname="SHA256SUMS.txt",
-        path=target, progressbar=False,
-    )
+    """{relative path: sha256} from the origin's ``SHA256SUMS.txt``, downloaded once into
+    ``target`` and read from there afterwards (delete it to fetch it again)."""
+    with _remove_new_dirs_on_error(target):
+        sums = _retrieve(BASE_URLS[url_key] + "SHA256SUMS.txt", target / "SHA256SUMS.txt",
+                         url_key)
     table = {}
     for line in Path(sums).read_text().splitlines():
         parts = line.split()

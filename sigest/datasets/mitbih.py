@@ -89,6 +89,14 @@ def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, do
     """
     if records is None:
         records = available_records(path)
+        if not records and download:
+            from ._base import _candidates
+
+            looked = "; ".join(str(c) for c in _candidates("mitdb", path))
+            raise FileNotFoundError(
+                f"mitdb: no records found. Looked in: {looked}. download=True fetches only the "
+                "records given: pass records=..., e.g. records=['100'] or MITBIH_RECORDS."
+            )
         if not records:
             # Raises the usual error naming the folders searched.
             find_folder("mitdb", ["100.hea"], path, False)

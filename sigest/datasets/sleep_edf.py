@@ -108,8 +108,14 @@ def load_sleep_edf(path=None, subjects=None, return_meta=False, *, format="auto"
             kind = kind.get(format, "SC4ssNE0.npz or SC4ssNE0-PSG.edf")
             looked = "; ".join(str(c) for c in _candidates(NPZ_FOLDER, path)
                                + _candidates(EDF_FOLDER, path))
+            if not download:
+                how = "or pass download=True and subjects=... to fetch EDF recordings"
+            elif subjects is None:
+                how = "download=True fetches only the subjects given: pass subjects=..."
+            else:
+                how = f"the origin lists no recording of subject(s) {sorted(wanted)}"
             raise FileNotFoundError(f"sleep-edf: no {kind} files found. Looked in: {looked}. "
-                                    "Pass path=... or set $SIGEST_DATA.")
+                                    f"Pass path=... or set $SIGEST_DATA; {how}.")
         parts = _read_edf(edf_folder, psg, subjects, channel, trim_wake, return_epochs,
                           verify_hash)
         if return_epochs:
