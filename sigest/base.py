@@ -284,15 +284,16 @@ class _SignalNet:
         nested = {}
         for key in [k for k in params if "__" in k]:
             name, _, sub = key.partition("__")
-            value = self.__dict__.get(name)
+            value = params.get(name, self.__dict__.get(name))  # a new value is set first
             if hasattr(value, "set_params") and not isinstance(value, type):
                 nested.setdefault(name, {})[sub] = params.pop(key)
             elif name == "noise":
                 raise ValueError(f"Invalid parameter {key!r}: noise={value!r} has no "
                                  "parameters of its own; pass noise=NoiseInjector(...) to tune it")
+        super().set_params(**params)
         for name, sub_params in nested.items():
             self.__dict__[name].set_params(**sub_params)
-        return super().set_params(**params)
+        return self
 
     def __sklearn_is_fitted__(self):
         return bool(self.__dict__.get("_initialized")) and hasattr(self, "n_features_in_")

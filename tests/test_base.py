@@ -384,6 +384,10 @@ def test_set_params_reaches_the_noise_injector_and_grid_search_tunes_it():
     assert grid.best_estimator_.noise.snr_db in (0.0, 5.0)
     with pytest.raises(ValueError, match="noise='white' has no parameters of its own"):
         TinyDenoiser(noise="white").set_params(noise__snr_db=0.0)
+    # a new noise and its setting in one call, as a grid over both sends them
+    fresh = NoiseInjector("pink")
+    den.set_params(noise__snr_db=-1.0, noise=fresh)
+    assert den.noise is fresh and fresh.snr_db == -1.0
 
 
 def test_2d_input_to_a_multichannel_model_is_refused_with_the_fitted_shape():
