@@ -1,5 +1,6 @@
 """Resume an interrupted ``fit`` where it stopped, early stopping included."""
 
+import glob
 import hashlib
 import json
 from pathlib import Path
@@ -71,6 +72,10 @@ class Resume(Callback):
         self._best_weights = None  # early stopping's, set once a state is loaded
         self._fit_id = {"params": _simple_params(net), "data": _digest(X, y)}
         path = Path(self.path)
+        # temporary files of saves that were killed midway (write_atomically's names); a state
+        # path serves one fit at a time, so none of them is being written now
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
         if not path.exists():
             return
         try:

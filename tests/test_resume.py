@@ -135,3 +135,14 @@ def test_partial_fit_with_resume_is_refused(tmp_path):
     den = TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(tmp_path / "s.pt")]).fit(X)
     with pytest.raises(ValueError, match="partial_fit trains more epochs in memory"):
         den.partial_fit(X)
+
+
+def test_temporary_files_of_a_killed_save_are_swept(tmp_path):
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    stale = tmp_path / ".state.pt.0123456789ab.tmp"
+    stale.write_bytes(b"half a state")
+    other = tmp_path / ".other.pt.0123456789ab.tmp"
+    other.write_bytes(b"another fit's")
+    TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(path)]).fit(X)
+    assert not stale.exists() and other.exists() and path.exists()
