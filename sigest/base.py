@@ -76,18 +76,12 @@ def channel_std(X3, chunk=4096):
     return np.where(std <= _FLAT * np.abs(mean), 1.0, std).reshape(-1, 1)
 
 
-def held_out_noise(noise):
-    """An unfitted copy of the NoiseInjector ``noise`` that draws from the held-out (test) part
-    of its recorded sources: the noise to score a denoiser with."""
-    from sklearn.base import clone
-
-    return clone(noise).set_params(split="test")
-
-
-def flat_epochs(x):
-    """Which ``(batch, channel)`` rows of the tensor ``x`` are constant, as a ``(b, c, 1)`` mask."""
+def epoch_scale(x):
+    """Each ``(batch, channel)`` row's standard deviation of the tensor ``x``, 1 where the row
+    is constant, and that ``flat`` mask; both ``(b, c, 1)``."""
     std = x.std(dim=-1, keepdim=True, correction=0)
-    return std <= _FLAT * x.abs().amax(dim=-1, keepdim=True)
+    flat = std <= _FLAT * x.abs().amax(dim=-1, keepdim=True)
+    return torch.where(flat, torch.ones_like(std), std), flat
 
 
 class SignalDataset(torch.utils.data.Dataset):
@@ -462,8 +456,7 @@ class _SignalNet:
     def _scale_of(self, x):
         """Each epoch's standard deviation (1 for flat epochs) with ``epoch_scaling="std"``."""
         if getattr(self, "epoch_scaling", None) == "std":
-            scale = x.std(dim=-1, keepdim=True, correction=0)
-            return torch.where(flat_epochs(x), torch.ones_like(scale), scale)
+            return epoch_scale(x)[0]
         return None
 
     def _forward_array(self, X3, batch_fn=None):
@@ -725,11 +718,11 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         return x - out if isinstance(residual, (bool, np.bool_)) and residual else out
 
     def _predict_batch(self, xb):
-        scale = self._scale_of(xb)
-        if scale is None:
+        if getattr(self, "epoch_scaling", None) != "std":
             return self.infer(xb)
+        scale, flat = epoch_scale(xb)
         # a flat epoch (padding, a disconnected stretch) has nothing to denoise: it passes through
-        return torch.where(flat_epochs(xb), xb, self.infer(xb / scale) * scale)
+        return torch.where(flat, xb, self.infer(xb / scale) * scale)
 
     def transform(self, X):
         """Denoise ``X``.
@@ -777,6 +770,8 @@ class SignalDenoiser(TransformerMixin, _SignalNet, NeuralNet):
         noise = getattr(self, "noise_", None)
         if noise is None:  # a loaded model, or one fitted on explicit pairs
             noise = self._fitted_noise(X3)
+        from .noise import held_out_noise
+
         return held_out_noise(noise).fit(X3)
 
     def score(self, X, y=None):

@@ -14,20 +14,21 @@ Scorers (``get_scorer(name)``, :data:`SCORERS`) plug into ``GridSearchCV(scoring
 ``cross_validate``; for denoisers they score the denoised output of the (noisy, clean) pairs
 given by ``estimator.noisy_pairs(X, y)``, so both ``fit(X_noisy, X_clean)`` and
 ``fit(X_clean)`` searches work. Metrics taking ``sfreq`` (:func:`rrmse_spectral`) get the
-estimator's sampling rate (``sfreq``, else the fitted ``sfreq_``) when it has one.
+estimator's sampling rate (the fitted ``sfreq_``, else ``sfreq``) when it has one.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import numbers
 import warnings
 
 import numpy as np
 from scipy.signal import welch
 from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, f1_score, make_scorer
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
+
+from .validation import model_sfreq_of
 
 __all__ = [
     "CLASSIFICATION_SCORERS", "DENOISING_SCORERS", "SCORERS", "balanced_accuracy_score",
@@ -284,21 +285,13 @@ def macro_f1(y_true, y_pred, **kwargs):
 
 # ------------------------------------------------------------------------------ scorers
 def _estimator_sfreq(estimator):
-    """The sampling rate a fitted estimator works at (``sfreq``, else ``sfreq_``), or None.
-
-    For a :class:`~sklearn.pipeline.Pipeline`, that of its last step.
-    """
+    """The sampling rate a fitted estimator works at, or None; for a
+    :class:`~sklearn.pipeline.Pipeline`, that of its last step when it has none itself."""
+    sfreq = model_sfreq_of(estimator)
     steps = getattr(estimator, "steps", None)
-    candidates = [estimator]
-    if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
-        candidates.append(steps[-1][-1])
-    for obj in candidates:
-        for attr in ("sfreq", "sfreq_"):
-            value = getattr(obj, attr, None)
-            if (isinstance(value, numbers.Real) and not isinstance(value, bool)
-                    and np.isfinite(value) and value > 0):
-                return float(value)
-    return None
+    if sfreq is None and isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
+        sfreq = model_sfreq_of(steps[-1][-1])
+    return sfreq
 
 
 def _takes_sfreq(metric):
@@ -320,7 +313,7 @@ class DenoisingScorer:
     must be the clean targets of noisy ``X``.
 
     A metric with an ``sfreq`` parameter (:func:`rrmse_spectral`) gets the estimator's
-    sampling rate: its ``sfreq`` parameter, else its fitted ``sfreq_`` (the last step's for a
+    sampling rate: its fitted ``sfreq_``, else its ``sfreq`` parameter (the last step's for a
     pipeline). An estimator without one (``sfreq=None`` on arrays) leaves the metric's default
     (for :func:`rrmse_spectral`, 256-sample Welch windows, i.e. 1 s at 256 Hz).
 

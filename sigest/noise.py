@@ -959,6 +959,12 @@ def make_noise(spec, sfreq=None):
                     f"NoiseInjector; got {spec!r}")
 
 
+def held_out_noise(noise):
+    """An unfitted copy of the NoiseInjector ``noise`` that draws from the held-out (test) part
+    of its recorded sources: the noise to score a denoiser with."""
+    return clone(noise).set_params(split="test")
+
+
 def white_noise(n_epochs, n_channels, n_times, sfreq, rng):
     """Gaussian white noise of shape (n_epochs, n_channels, n_times)."""
     return rng.standard_normal((n_epochs, n_channels, n_times))
@@ -991,5 +997,6 @@ def sigest_register_noises(register):
 __all__ = [
     "BaselineWanderNoise", "EEGdenoiseNetNoise", "EMGdbNoise", "EOGTestSetNoise", "FunctionNoise",
     "NSTDBNoise", "NoiseInjector", "NoiseSource", "PinkNoise", "PowerlineNoise", "RecordedNoise",
-    "WhiteNoise", "epoch_split", "make_noise", "mix_at_snr", "rms", "time_split", "white_noise",
+    "WhiteNoise", "epoch_split", "held_out_noise", "make_noise", "mix_at_snr", "rms", "time_split",
+    "white_noise",
 ]

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .validation import model_sfreq_of
+
 #: Extensions read with mne.
 MNE_EXTENSIONS = (".edf", ".bdf", ".fif", ".fif.gz")
 #: Extensions written.
@@ -142,7 +144,7 @@ def denoise_array(estimator, data, sfreq=None, *, batch_size=1024, center=True, 
             raise ValueError(f"span must be (start, stop) with 0 <= start < stop <= "
                              f"{data.shape[-1]} (the number of samples); got {span!r}")
     model_sfreq = model_sfreq_of(estimator)
-    resample = sfreq is not None and model_sfreq is not None and not np.isclose(sfreq, model_sfreq)
+    resample = _rates_differ(sfreq, model_sfreq)
     kwargs = {"batch_size": batch_size, "center": center, "progress": progress}
     if resample:
         import mne
@@ -241,15 +243,6 @@ def _transform3(estimator, X3):
             raise
         out = estimator.transform(X3[:, 0])
     return np.asarray(out, dtype=np.float64).reshape(X3.shape)
-
-
-def model_sfreq_of(estimator):
-    """The sampling rate a denoiser was trained at (``sfreq_``, else ``sfreq``), or None."""
-    for attr in ("sfreq_", "sfreq"):
-        value = getattr(estimator, attr, None)
-        if value is not None:
-            return float(value)
-    return None
 
 
 # ---------------------------------------------------------------------------- reading/writing
@@ -756,7 +749,8 @@ def _pairs_for(estimator, X, y, sfreq=None):
 
     The noise is the one the model was trained with, rebuilt from its ``noise`` parameter when
     the fitted ``noise_`` is not at hand (a loaded model), at the data set's sampling rate
-    ``sfreq``, and drawn with the fixed seed :data:`EVALUATION_SEED`.
+    ``sfreq``, drawn from the held-out part of recorded sources with the fixed seed
+    :data:`EVALUATION_SEED`.
     """
     if y is not None:
         return X, y
@@ -768,7 +762,7 @@ def _pairs_for(estimator, X, y, sfreq=None):
 
 def _evaluation_noise(estimator, X3, sfreq=None):
     """The fitted noise source to mix into clean ``X3`` at ``sfreq``; see :func:`_pairs_for`."""
-    from .noise import make_noise
+    from .noise import held_out_noise, make_noise
 
     # noise_ is None after a fit on explicit (noisy, clean) pairs; a saved model has no
     # noise_ (it is not stored), and noise=None then says it was trained without one.
@@ -779,12 +773,12 @@ def _evaluation_noise(estimator, X3, sfreq=None):
                          "is no noise to mix into them; evaluate on a paired data set (e.g. "
                          "eegdenoisenet-eog-test)")
     model_sfreq = model_sfreq_of(estimator)
-    if _rates_differ(sfreq, model_sfreq):
-        return make_noise(spec, sfreq=sfreq).fit(X3)  # the noise of the data set's rate
     scoring_noise = getattr(estimator, "_scoring_noise", None)  # what score() mixes in
-    if scoring_noise is not None:
+    if scoring_noise is not None and not _rates_differ(sfreq, model_sfreq):
         return scoring_noise(X3)
-    return make_noise(spec, sfreq=model_sfreq).fit(X3)
+    # the same held-out noise, at the data set's rate when it differs from the model's
+    rate = sfreq if _rates_differ(sfreq, model_sfreq) else model_sfreq
+    return held_out_noise(make_noise(spec, sfreq=rate)).fit(X3)
 
 
 def _denoise_epochs(estimator, X, sfreq=None):

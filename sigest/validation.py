@@ -195,6 +195,15 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
     return X3, (3 if rank == 3 else 2)
 
 
+def model_sfreq_of(estimator):
+    """The sampling rate an estimator was fitted at (``sfreq_``, else ``sfreq``), or None."""
+    for attr in ("sfreq_", "sfreq"):
+        value = getattr(estimator, attr, None)
+        if value is not None:
+            return float(value)
+    return None
+
+
 def restore_rank(X3, rank):
     """Give a ``(n, C, T)`` array back in the rank the input had (2-D for one channel)."""
     if rank == 2:

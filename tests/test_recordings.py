@@ -471,6 +471,17 @@ def test_clean_only_error_only_for_models_trained_without_noise():
     assert np.array_equal(noisy, _pairs_for(noisy_fit, clean, None)[0])
 
 
+def test_evaluation_noise_is_held_out_at_the_model_rate_and_at_another():
+    from sigest.recordings import _evaluation_noise
+
+    clean = np.random.default_rng(0).standard_normal((8, 1, 512)).astype(np.float32)
+    den = sigest.get_estimator("tiny-conv-denoiser", max_epochs=1, random_state=0, sfreq=256.0)
+    den.fit(clean)
+    for sfreq in (256.0, 100.0):
+        noise = _evaluation_noise(den, clean, sfreq)
+        assert noise.split == "test" and noise.sfreq == sfreq
+
+
 @pytest.mark.parametrize("name, reason", [
     ("bandpass", "has no save()"), ("wavelet", "has no save()"),
     ("tiny-mlp-gan", "generation estimator"), ("tiny-conv-classifier", "classification"),

@@ -14,7 +14,7 @@ import pywt
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ..base import SignalDenoiser, held_out_noise
+from ..base import SignalDenoiser
 from ..preprocessing import bandpass_array, notch_array
 from ..validation import check_sfreq, check_signals, is_mne_data
 
@@ -70,7 +70,7 @@ class _ClassicalDenoiser(TransformerMixin, BaseEstimator):
         if self.noise is None:
             raise ValueError(f"{type(self).__name__} with noise=None can only be scored against "
                              "clean targets y of X's shape")
-        from ..noise import make_noise
+        from ..noise import held_out_noise, make_noise
 
         return held_out_noise(make_noise(self.noise, sfreq=self._sfreq())).fit(X3)
 
