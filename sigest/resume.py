@@ -68,7 +68,7 @@ class Resume(Callback):
         if net.__dict__.get("_partial_call"):
             raise ValueError("Resume continues a fit() up to max_epochs from its state file; "
                              "partial_fit trains more epochs in memory, so use one or the other")
-        self.resumed_epochs_ = 0
+        self.resumed_epochs_ = self._saved_epochs = 0
         self._best_weights = None  # early stopping's, set once a state is loaded
         self._fit_id = {"params": _simple_params(net), "data": _digest(X, y)}
         path = Path(self.path)
@@ -99,22 +99,39 @@ class Resume(Callback):
                              f"differently (other data shape or module parameters?): {error}"
                              ) from error
         net.history = History(json.loads(state["history"]))
-        self.resumed_epochs_ = len(net.history)
+        self.resumed_epochs_ = self._saved_epochs = len(net.history)
         self._best_weights = state["best_weights"]
 
     def on_epoch_begin(self, net, **kwargs):
         if self._best_weights is not None:
             # here, not in on_train_begin: every callback has reset itself by now
+            stopped = False
             for name, callback in _early_stoppers(net):
                 _replay(callback, net.history[:-1])
+                stopped |= callback.misses_ >= callback.patience
                 if callback.load_best and name in self._best_weights:
                     callback.best_model_weights_ = self._best_weights[name]
             self._best_weights = None
+            if stopped:  # the saved fit had ended by early stopping: nothing left to train
+                del net.history[-1]
+                raise KeyboardInterrupt
         if len(net.history) > net.max_epochs:  # the row of the epoch about to start is in
             del net.history[-1]
             raise KeyboardInterrupt  # skorch ends fit cleanly on it
 
     def on_epoch_end(self, net, **kwargs):
+        self._save(net)
+
+    def on_train_end(self, net, **kwargs):
+        # early stopping (a default callback, so notified before this one) ended the last
+        # epoch by raising in its on_epoch_end, before ours could save it; the epoch is
+        # complete, so save it now, else a rerun of the finished job would train it again.
+        # A fit interrupted in mid-epoch leaves no stopper at its patience, and is not saved.
+        if len(net.history) > self._saved_epochs and any(
+                callback.misses_ >= callback.patience for _, callback in _early_stoppers(net)):
+            self._save(net)
+
+    def _save(self, net):
         state = {
             "format": FORMAT,
             "estimator": type(net).__name__,
@@ -128,6 +145,7 @@ class Resume(Callback):
                              if callback.best_model_weights_ is not None},
         }
         write_atomically(self.path, lambda f: torch.save(state, f))
+        self._saved_epochs = len(net.history)
 
 
 def _simple_params(net):

@@ -146,3 +146,19 @@ def test_temporary_files_of_a_killed_save_are_swept(tmp_path):
     other.write_bytes(b"another fit's")
     TinyDenoiser(max_epochs=1, random_state=0, callbacks=[Resume(path)]).fit(X)
     assert not stale.exists() and other.exists() and path.exists()
+
+
+def test_a_rerun_of_an_early_stopped_fit_trains_no_epoch(tmp_path):
+    # early stopping ends the last epoch by raising before Resume (a user callback) saves it
+    X = sines(48, n_times=64)
+    path = tmp_path / "state.pt"
+    full = early_stopped(callbacks=[Resume(path)]).fit(X)
+    n_epochs = len(full.history)
+    assert n_epochs < 12
+    saved = torch.load(path, weights_only=True)
+    assert len(saved["history"].split('"epoch"')) - 1 == n_epochs  # the last epoch is in
+    rerun = early_stopped(callbacks=[Resume(path), Interrupt(n_epochs + 1)]).fit(X)
+    assert rerun.callbacks[0].resumed_epochs_ == n_epochs
+    assert len(rerun.history) == n_epochs  # no epoch trained again
+    np.testing.assert_array_equal(rerun.history[:, "valid_loss"], full.history[:, "valid_loss"])
+    np.testing.assert_array_equal(weights(rerun), weights(full))  # the best epoch's, restored
