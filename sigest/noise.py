@@ -45,7 +45,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .plugins import hookimpl
-from .validation import check_sfreq, check_signals, is_mne_data, restore_rank
+from .validation import check_sfreq, check_signals, is_mne_data, mne_to_array, restore_rank
 
 #: Fraction of every noise pool used for training; the rest is the test part.
 TRAIN_FRACTION = 0.8
@@ -704,11 +704,12 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         if sfreq is None and is_mne_data(X):
             sfreq = float(X.info["sfreq"])
         if X is not None:
-            X3, _ = check_signals(X, sfreq=sfreq)
+            X3, _ = check_signals(_as_array(X, sfreq), sfreq=sfreq)
             self.n_channels_in_ = int(X3.shape[1])
             self.n_features_in_ = int(X3.shape[1] * X3.shape[2])
         else:
             self.n_channels_in_ = None
+            self.__dict__.pop("n_features_in_", None)  # a previous fit's shape no longer holds
         if isinstance(self.probability, bool) or not isinstance(
                 self.probability, numbers.Real) or not 0 <= self.probability <= 1:
             raise ValueError(f"probability must be a number in [0, 1]; got {self.probability!r}")
@@ -835,7 +836,7 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         X_noisy : ndarray of X's shape and float dtype
         """
         check_is_fitted(self, "sources_")
-        X3, rank = check_signals(X, sfreq=self.sfreq_)
+        X3, rank = check_signals(_as_array(X, self.sfreq_), sfreq=self.sfreq_)
         if getattr(self, "n_features_in_", None) is not None and (
                 X3.shape[1] * X3.shape[2] != self.n_features_in_):
             raise ValueError(f"X has {X3.shape[1] * X3.shape[2]} features, but NoiseInjector "
@@ -850,6 +851,11 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
             self.random_state, np.random.RandomState)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _as_array(X, sfreq):
+    """``X``, or an mne object's data after checking its rate (errors name NoiseInjector)."""
+    return mne_to_array(X, sfreq, owner="NoiseInjector") if is_mne_data(X) else X
 
 
 def _generator(random_state):

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .validation import check_sfreq, check_signals, is_mne_data, restore_rank
+from .validation import check_sfreq, check_signals, is_mne_data, is_positive_real, restore_rank
 
 __all__ = [
     "STFT",
@@ -292,6 +292,12 @@ class STFT(_SignalTransformer):
             pad[2] = (0, self._n_fft_bins - n_freqs)
             Z = np.pad(Z, pad)
         hop = self._hop()
+        window = scipy.signal.get_window(self.window, self.n_fft)
+        if not scipy.signal.check_NOLA(window, self.n_fft, self.n_fft - hop):
+            raise ValueError(
+                f"This STFT is not invertible: window={self.window!r} with n_fft={self.n_fft} "
+                f"and hop_length={hop} fails the NOLA condition (some samples get zero "
+                "weight); use a smaller hop_length (e.g. n_fft // 4).")
         _, x = scipy.signal.istft(Z, window=self.window, nperseg=self.n_fft,
                                   noverlap=self.n_fft - hop, input_onesided=True,
                                   boundary=True, time_axis=-1, freq_axis=-2)
@@ -313,7 +319,8 @@ def bandpass_array(X3, sfreq, l_freq, h_freq, *, method="fir", iir_params=None,
     ----------
     X3 : ndarray of shape (..., n_times)
     sfreq, l_freq, h_freq : float
-        As :func:`mne.filter.filter_data` (``l_freq`` or ``h_freq`` None for low/high-pass).
+        As :func:`mne.filter.filter_data` (``l_freq`` or ``h_freq`` None for low/high-pass;
+        both None gives a copy of ``X3``).
     method : {"fir", "iir"}, default="fir"
     iir_params : dict, optional
         Copied before mne sees it (mne writes into it).
@@ -325,6 +332,8 @@ def bandpass_array(X3, sfreq, l_freq, h_freq, *, method="fir", iir_params=None,
     """
     import mne
 
+    if l_freq is None and h_freq is None:  # mne would flatten (FIR) or fail (IIR)
+        return X3.copy()
     data, private = _as_float64(X3)
     out = mne.filter.filter_data(
         data, sfreq, l_freq, h_freq, method=method, filter_length=filter_length,
@@ -340,8 +349,9 @@ def notch_array(X3, sfreq, freqs, *, method="fir", notch_widths=None, iir_params
     ----------
     X3 : ndarray of shape (..., n_times)
     sfreq : float
-    freqs : float or sequence of float
-        Frequencies (Hz) to remove, e.g. ``(50.0, 100.0)``.
+    freqs : float, sequence of float or None
+        Frequencies (Hz) to remove, e.g. ``(50.0, 100.0)``; None only with
+        ``method="spectrum_fit"``, which then finds them.
     method : {"fir", "iir", "spectrum_fit"}, default="fir"
     notch_widths : float or sequence of float, optional
         mne's default is ``freqs / 200``.
@@ -354,8 +364,10 @@ def notch_array(X3, sfreq, freqs, *, method="fir", notch_widths=None, iir_params
     import mne
 
     data, private = _as_float64(X3)
-    freqs = np.atleast_1d(np.asarray(freqs, dtype=float))
-    if method == "iir" and len(freqs) > 1:  # mne's IIR notch takes one stop-band per call
+    if freqs is not None:  # None: mne's spectrum_fit finds the line frequencies itself
+        freqs = np.atleast_1d(np.asarray(freqs, dtype=float))
+    # mne's IIR notch takes one stop-band per call
+    if method == "iir" and freqs is not None and len(freqs) > 1:
         widths = np.broadcast_to(np.asarray(
             freqs / 200.0 if notch_widths is None else notch_widths, dtype=float), freqs.shape)
         for freq, width in zip(freqs, widths):
@@ -375,9 +387,10 @@ class BandpassFilter(_SignalTransformer):
     Parameters
     ----------
     l_freq : float or None, default=1.0
-        Lower pass-band edge in Hz; None for a low-pass.
+        Lower pass-band edge in Hz, below ``h_freq``; None for a low-pass.
     h_freq : float or None, default=40.0
-        Upper pass-band edge in Hz; None for a high-pass.
+        Upper pass-band edge in Hz, below Nyquist; None for a high-pass (both None: no
+        filtering).
     sfreq : float, optional
         Sampling rate in Hz; taken from an ``mne`` input when None (then required at fit).
     method : {"fir", "iir"}, default="fir"
@@ -412,6 +425,19 @@ class BandpassFilter(_SignalTransformer):
         self.iir_params = iir_params
         self.filter_length = filter_length
 
+    def _fit(self, X3, rank):
+        nyquist = self.sfreq_ / 2
+        for name, value in (("l_freq", self.l_freq), ("h_freq", self.h_freq)):
+            if value is not None and not (is_positive_real(value) and value < nyquist):
+                raise ValueError(
+                    f"{name} must be None or a frequency in (0, {nyquist:g}) Hz, below the "
+                    f"Nyquist frequency of sfreq={self.sfreq_:g} Hz; got {value!r}")
+        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
+            raise ValueError(
+                f"l_freq must be below h_freq for a band-pass; got l_freq={self.l_freq:g} Hz and "
+                f"h_freq={self.h_freq:g} Hz (mne would make that a band-stop; remove a narrow "
+                "band with NotchFilter(freqs, notch_widths=...)).")
+
     def transform(self, X):
         """Filter ``X``.
 
@@ -436,7 +462,8 @@ class NotchFilter(_SignalTransformer):
     Parameters
     ----------
     freqs : float or tuple of float, default=50.0
-        Frequencies to remove in Hz, e.g. ``(50.0, 100.0)`` or 60.0.
+        Frequencies to remove in Hz, e.g. ``(50.0, 100.0)`` or 60.0; None (with
+        ``method="spectrum_fit"``) lets mne find them.
     sfreq : float, optional
         Sampling rate in Hz; taken from an ``mne`` input when None.
     method : {"fir", "iir", "spectrum_fit"}, default="fir"
@@ -461,6 +488,17 @@ class NotchFilter(_SignalTransformer):
         self.method = method
         self.notch_widths = notch_widths
         self.iir_params = iir_params
+
+    def _fit(self, X3, rank):
+        if self.freqs is None and self.method == "spectrum_fit":  # mne finds the frequencies
+            return
+        nyquist = self.sfreq_ / 2
+        freqs = np.atleast_1d(self.freqs).tolist()
+        if not freqs or not all(is_positive_real(f) and f < nyquist for f in freqs):
+            raise ValueError(
+                f"freqs must be frequencies in (0, {nyquist:g}) Hz, below the Nyquist frequency "
+                f"of sfreq={self.sfreq_:g} Hz (None only with method='spectrum_fit'); got "
+                f"{self.freqs!r}")
 
     def transform(self, X):
         """Remove the ``freqs`` from ``X``.

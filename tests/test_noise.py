@@ -531,3 +531,23 @@ _RANDOM_PER_ROW = ("the noise of each epoch is a fresh draw of one generator, so
 })
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+# ------------------------------------------------------------------ audit regressions
+def test_refit_without_data_forgets_the_previous_shape(clean):
+    noise = NoiseInjector(random_state=0).fit(clean)
+    assert noise.n_features_in_ == clean.shape[1] * clean.shape[2]
+    noise.fit()  # no data: any shape goes, as for a fresh injector fitted without X
+    assert not hasattr(noise, "n_features_in_") and noise.n_channels_in_ is None
+    assert noise.transform(clean[:, :2, :100]).shape == (len(clean), 2, 100)
+
+
+def test_mne_sfreq_mismatch_names_the_noise_injector():
+    mne = pytest.importorskip("mne")
+    data = np.random.default_rng(0).standard_normal((3, 2, 256))
+    epochs = mne.EpochsArray(data, mne.create_info(2, 200.0, "eeg"), verbose=False)
+    with pytest.raises(ValueError, match="sfreq=200 Hz but NoiseInjector has sfreq=256 Hz"):
+        NoiseInjector(sfreq=256.0).fit(epochs)
+    noise = NoiseInjector(sfreq=256.0).fit(data)
+    with pytest.raises(ValueError, match="sfreq=200 Hz but NoiseInjector has sfreq=256 Hz"):
+        noise.transform(epochs)

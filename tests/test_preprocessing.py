@@ -384,3 +384,47 @@ def test_sklearn_compatible_transformers(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+# ------------------------------------------------------------------------ audit regressions
+def test_bandpass_without_cutoffs_keeps_shape_and_values():
+    X = _epochs(n=4, n_channels=3)
+    for method in ("fir", "iir"):
+        out = BandpassFilter(None, None, sfreq=SFREQ, method=method).fit_transform(X)
+        assert out.shape == X.shape  # mne returns (n_epochs * n_channels, n_times)
+        np.testing.assert_array_equal(out, X)
+
+
+@pytest.mark.parametrize("l_freq, h_freq, match", [
+    (40.0, 1.0, "below h_freq"), (10.0, 10.0, "below h_freq"),
+    (1.0, 128.0, "Nyquist"), (1.0, 200.0, "Nyquist"), (130.0, None, "Nyquist"),
+    (0.0, 40.0, "l_freq"), (1.0, -5.0, "h_freq"), (1.0, "40", "h_freq")])
+def test_bandpass_bad_band_is_refused_at_fit(l_freq, h_freq, match):
+    with pytest.raises(ValueError, match=match):
+        BandpassFilter(l_freq, h_freq, sfreq=SFREQ).fit(_epochs())
+
+
+@pytest.mark.parametrize("freqs", [128.0, (50.0, 150.0), 0.0, -50.0])
+def test_notch_frequencies_outside_the_band_are_refused_at_fit(freqs):
+    with pytest.raises(ValueError, match="freqs"):
+        NotchFilter(freqs, sfreq=SFREQ).fit(_epochs())
+
+
+def test_stft_inverse_refuses_a_non_invertible_hop():
+    X = _epochs(n=2)
+    stft = STFT(n_fft=64, hop_length=64, output="complex").fit(X)  # hann, no overlap: NOLA fails
+    S = stft.transform(X)  # the spectrogram itself is fine
+    with pytest.raises(ValueError, match="not invertible"):
+        stft.inverse_transform(S)
+
+
+def test_notch_spectrum_fit_finds_line_frequencies_itself():
+    mne = pytest.importorskip("mne")
+    rng = np.random.default_rng(0)
+    X = (_sine(50.0, 2560) + rng.standard_normal(2560))[None]
+    out = NotchFilter(None, sfreq=SFREQ, method="spectrum_fit").fit_transform(X)
+    expected = mne.filter.notch_filter(X, SFREQ, None, method="spectrum_fit", verbose=False)
+    np.testing.assert_allclose(out, expected)
+    assert np.std(out - X) > 0.5  # the 50 Hz sine (std 0.71) is gone, not passed through
+    with pytest.raises(ValueError, match="spectrum_fit"):
+        NotchFilter(None, sfreq=SFREQ).fit(X)
