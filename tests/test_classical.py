@@ -142,3 +142,16 @@ def test_bandpass_notch_raises_snr_of_real_ecg(shared_data):
     before = rrmse_temporal(clean, noisy)
     after = rrmse_temporal(clean, den.transform(noisy))
     assert after < 0.5 * before, (before, after)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"l_freq": 40.0, "h_freq": 1.0}, "l_freq must be below h_freq"),
+    ({"l_freq": 1.0, "h_freq": 128.0}, "h_freq must be frequencies in"),
+    ({"l_freq": -1.0, "h_freq": 40.0}, "l_freq must be frequencies in"),
+    ({"l_freq": None, "h_freq": None, "notch_freqs": (50.0, 150.0)}, "notch_freqs must be"),
+])
+def test_bandpass_denoiser_refuses_a_bad_band_at_fit(params, match):
+    # swapped cutoffs reached mne, which silently makes them a band-stop
+    X = np.random.default_rng(0).standard_normal((4, 256))
+    with pytest.raises(ValueError, match=match):
+        BandpassDenoiser(sfreq=256.0, **params).fit(X)
