@@ -171,6 +171,9 @@ def sliced_wasserstein_distance(X_real, X_fake, n_projections=256, standardize=T
     True
     """
     real, fake = _pair(X_real, X_fake)
+    if int(n_projections) < 1:
+        raise ValueError(f"n_projections must be a positive integer; got {n_projections!r}")
+    n_projections = int(n_projections)
     if standardize:
         scale = np.maximum(real.std(axis=(0, 2), keepdims=True), 1e-12)
         real, fake = real / scale, fake / scale
@@ -299,6 +302,21 @@ def feature_classifier(sfreq, random_state=None, features="all"):
                          HistGradientBoostingClassifier(max_iter=100, random_state=random_state))
 
 
+#: Fewest training epochs :func:`feature_classifier` can learn from: its gradient boosting
+#: needs ``min_samples_leaf=20`` epochs on each side of a split. With fewer it predicts the
+#: class prior for every epoch (an AUC of exactly 0.5, "indistinguishable", whatever the data).
+MIN_DEFAULT_TRAIN = 40
+
+
+def _check_default_train_size(n_train, what):
+    if n_train < MIN_DEFAULT_TRAIN:
+        raise ValueError(
+            f"{what}: the default classifier cannot learn from {n_train} training epochs (it "
+            f"needs at least {MIN_DEFAULT_TRAIN}) and would score chance whatever the data; "
+            "pass more epochs, or a classifier= suited to few epochs"
+        )
+
+
 def c2st_auc(X_real, X_fake, sfreq=None, classifier=None, cv=5, random_state=None):
     """Classifier two-sample test: cross-validated ROC AUC of real vs synthetic epochs.
 
@@ -309,7 +327,8 @@ def c2st_auc(X_real, X_fake, sfreq=None, classifier=None, cv=5, random_state=Non
     ----------
     X_real, X_fake : array-like of shape (n, n_times) or (n, n_channels, n_times)
     sfreq : float, optional
-        Needed by the default classifier (:func:`feature_classifier`).
+        Needed by the default classifier (:func:`feature_classifier`), which needs at least
+        :data:`MIN_DEFAULT_TRAIN` (40) epochs in every training fold: fewer raise ValueError.
     classifier : scikit-learn classifier, optional
         Any estimator with ``predict_proba`` taking the epochs as given; cloned.
     cv : int, default=5
@@ -342,6 +361,8 @@ def c2st_auc(X_real, X_fake, sfreq=None, classifier=None, cv=5, random_state=Non
         if sfreq is None:
             raise ValueError("c2st_auc needs sfreq for its default classifier")
         classifier = feature_classifier(sfreq, random_state=random_state)
+        # the smallest training part of the stratified folds
+        _check_default_train_size(2 * n - 2 * (-(-n // cv)), f"c2st_auc with cv={cv}")
     X = np.concatenate([real, fake])
     y = np.repeat([0, 1], n)
     folds = StratifiedKFold(cv, shuffle=True, random_state=rs.randint(2**31 - 1))
@@ -359,7 +380,8 @@ def tstr_trtr(X_train, y_train, X_synth, y_synth, X_test, y_test, sfreq=None, cl
     X_synth, y_synth : synthetic epochs and labels (e.g. ``gen.sample(n, return_y=True)``)
     X_test, y_test : real held-out epochs and labels
     sfreq : float, optional
-        Needed by the default classifier (:func:`feature_classifier`).
+        Needed by the default classifier (:func:`feature_classifier`), which needs at least
+        :data:`MIN_DEFAULT_TRAIN` (40) training epochs: fewer raise ValueError.
     classifier : scikit-learn classifier, optional
         Cloned for each of the two fits.
 
@@ -369,7 +391,8 @@ def tstr_trtr(X_train, y_train, X_synth, y_synth, X_test, y_test, sfreq=None, cl
         ``tstr_accuracy``, ``trtr_accuracy``, ``tstr_balanced_accuracy``,
         ``trtr_balanced_accuracy`` (no ``trtr_*`` when ``X_train`` is None).
     """
-    if classifier is None:
+    default = classifier is None
+    if default:
         if sfreq is None:
             raise ValueError("tstr_trtr needs sfreq for its default classifier")
         classifier = feature_classifier(sfreq, random_state=0)
@@ -378,6 +401,8 @@ def tstr_trtr(X_train, y_train, X_synth, y_synth, X_test, y_test, sfreq=None, cl
     for name, (X, y) in fits.items():
         if X is None:
             continue
+        if default:
+            _check_default_train_size(len(X), f"tstr_trtr ({name})")
         pred = clone(classifier).fit(_epochs(X), np.asarray(y)).predict(_epochs(X_test))
         out[f"{name}_accuracy"] = float(accuracy_score(y_test, pred))
         out[f"{name}_balanced_accuracy"] = float(balanced_accuracy_score(y_test, pred))
@@ -432,8 +457,11 @@ class EmbeddingClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _tensor(self, X):
-        X = (_epochs(X) - self.mean_) / self.std_
-        return torch.as_tensor(X, dtype=torch.float32)
+        X = _epochs(X)
+        if X.shape[1] != self.mean_.shape[1]:  # (n, n_times) is one channel
+            raise ValueError(f"X has {X.shape[1]} channel(s) (shape {X.shape}); this "
+                             f"EmbeddingClassifier was fitted on {self.mean_.shape[1]}")
+        return torch.as_tensor((X - self.mean_) / self.std_, dtype=torch.float32)
 
     def fit(self, X, y):
         X3 = _epochs(X)

@@ -64,6 +64,12 @@ def _rms(x):
     return np.sqrt(np.mean(np.square(x), axis=-1))
 
 
+def _flat(rows):
+    """Rows that are exactly constant: their mean-removed values are rounding noise (a constant
+    0.1 minus its computed mean is ~1e-17, not 0), so they must be found before centring."""
+    return np.ptp(rows, axis=-1) == 0
+
+
 def rrmse_temporal(y_true, y_pred):
     """Relative RMSE in time, EEGdenoiseNet's RRMSE_t: mean of RMS(y_pred - y_true) / RMS(y_true).
 
@@ -97,7 +103,17 @@ def _psd(rows, sfreq, nperseg, method):
     if nperseg is None:
         nperseg = 256 if sfreq is None else int(round(fs))  # 1-s windows
     nperseg = int(min(nperseg, rows.shape[-1]))
-    return welch(rows, fs=fs, nperseg=nperseg, axis=-1)[1]
+    psd = welch(rows, fs=fs, nperseg=nperseg, axis=-1)[1]
+    psd[_welch_flat(rows, nperseg)] = 0.0
+    return psd
+
+
+def _welch_flat(rows, nperseg):
+    """Rows constant within every Welch segment (scipy's default overlap of ``nperseg // 2``):
+    their detrended PSD is exactly zero, but computes to rounding noise."""
+    step = nperseg - nperseg // 2
+    segments = np.lib.stride_tricks.sliding_window_view(rows, nperseg, axis=-1)[:, ::step]
+    return np.all(np.ptp(segments, axis=-1) == 0, axis=-1)
 
 
 def rrmse_spectral(y_true, y_pred, sfreq=None, nperseg=None, method="welch"):
@@ -161,11 +177,13 @@ def correlation_coefficient(y_true, y_pred):
     0.99...
     """
     t, p = _rows(y_true, y_pred)
+    defined = ~(_flat(t) | _flat(p))
     t = t - t.mean(axis=-1, keepdims=True)
     p = p - p.mean(axis=-1, keepdims=True)
     den = np.sqrt(np.sum(t**2, axis=-1) * np.sum(p**2, axis=-1))
+    defined &= den > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        cc = np.where(den > 0, np.sum(t * p, axis=-1) / np.where(den > 0, den, 1.0), np.nan)
+        cc = np.where(defined, np.sum(t * p, axis=-1) / np.where(defined, den, 1.0), np.nan)
     return float(np.mean(np.clip(cc, -1.0, 1.0)))
 
 
@@ -262,7 +280,9 @@ def prd(y_true, y_pred, *, remove_mean=False):
     141.4213562373095
     """
     t, p = _rows(y_true, y_pred)
-    ref = t - t.mean(axis=-1, keepdims=True) if remove_mean else t
+    ref = t
+    if remove_mean:
+        ref = np.where(_flat(t)[:, None], 0.0, t - t.mean(axis=-1, keepdims=True))
     return float(np.mean(100.0 * _ratio(_rms(p - t), _rms(ref))))
 
 

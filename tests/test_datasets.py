@@ -231,6 +231,13 @@ def test_load_mitbih_windows_and_groups(shared_data):
         ds.load_mitbih(["102"], shared_data, channel="MLII")
 
 
+def test_load_mitbih_bad_channel_index_and_no_records(shared_data):
+    with pytest.raises(ValueError, match=r"2 channels \['MLII', 'V5'\]; got channel=2"):
+        ds.load_mitbih(["100"], shared_data, channel=2)
+    with pytest.raises(ValueError, match="at least one record"):
+        ds.load_mitbih([], shared_data)
+
+
 def test_load_mitbih_leads_of_channel_0(shared_data):
     X, y, groups, leads = ds.load_mitbih(["100", "102", "104"], shared_data, window=1024,
                                          return_leads=True)
@@ -339,6 +346,14 @@ def test_load_bonn_binary_and_subsets(shared_data):
         ds.load_bonn("ZX", path=shared_data)
 
 
+@pytest.mark.parametrize("sets", [["ZO"], [""], ["ONF"]])
+def test_load_bonn_sets_are_single_letters(tmp_path, sets):
+    # "ZO" is a substring of "ZONFS": it passed the check and was reported as missing files
+    # ZO/ZO001.txt (or, with download=True, sent to the network).
+    with pytest.raises(ValueError, match="sets must be letters"):
+        ds.load_bonn(sets, path=tmp_path)
+
+
 # ---------------------------------------------------------------- Sleep-EDF
 def test_load_sleep_edf_npz(shared_data):
     X, y, groups, meta = ds.load_sleep_edf(shared_data, return_meta=True)
@@ -384,6 +399,15 @@ def test_load_sleep_edf_from_psg_and_hypnogram_edf(tmp_path):
 def test_load_sleep_edf_missing(tmp_path, no_cache):
     with pytest.raises(FileNotFoundError, match="sleep-edf.*Looked in"):
         ds.load_sleep_edf(tmp_path)
+
+
+def test_empty_subject_or_run_selection_is_a_clear_error(shared_data):
+    with pytest.raises(ValueError, match="at least one subject"):
+        ds.load_sleep_edf(shared_data, subjects=[])
+    with pytest.raises(ValueError, match="at least one"):
+        ds.load_eegmmidb(subjects=[], path=shared_data)
+    with pytest.raises(ValueError, match="at least one"):
+        ds.load_eegmmidb(runs=[], path=shared_data)
 
 
 def test_load_sleep_edf_withheld_subject(shared_data):
@@ -522,6 +546,27 @@ def test_download_mitbih_record_from_local_server(http_dir, tmp_path, no_cache, 
     assert (tmp_path / "mitdb" / "100.dat").is_file()
 
 
+def test_download_into_a_path_that_is_the_data_folder_keeps_its_records(
+        http_dir, tmp_path, no_cache, monkeypatch, shared_data):
+    # path= the mitdb folder itself: record 101 went to mitdb/mitdb/, which is searched first,
+    # so load_mitbih(path=...) then saw record 101 only and hid 100 and 103.
+    served, url = http_dir
+    for ext in ("hea", "dat"):
+        shutil.copy(shared_data / "mitdb" / f"101.{ext}", served)
+    monkeypatch.setitem(_base.BASE_URLS, "mitdb", url)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for record in ("100", "103"):
+        for ext in ("hea", "dat"):
+            shutil.copy(shared_data / "mitdb" / f"{record}.{ext}", mine)
+    ds.load_mitbih(["100", "101"], mine, download=True)
+    assert (mine / "101.dat").is_file() and not (mine / "mitdb").exists()
+    assert ds.available_records(mine) == ("100", "101", "103")
+    # a parent folder still gets the data folder beneath it
+    ds.load_mitbih(["101"], tmp_path / "parent", download=True)
+    assert (tmp_path / "parent" / "mitdb" / "101.dat").is_file()
+
+
 def test_download_sleep_edf_pair_via_physionet_sha256sums(http_dir, tmp_path, no_cache,
                                                           monkeypatch):
     served, url = http_dir
@@ -537,6 +582,26 @@ def test_download_sleep_edf_pair_via_physionet_sha256sums(http_dir, tmp_path, no
     (served / "SHA256SUMS.txt").write_text(sums.replace(sums[:8], "00000000"))
     with pytest.raises(ds.DataIntegrityError):
         ds.load_sleep_edf(other, subjects=[0], format="edf", download=True)
+
+
+@pytest.mark.parametrize("layout", ["sleep-cassette", "."])
+def test_download_sleep_edf_into_the_data_folder_keeps_its_recordings(
+        http_dir, tmp_path, no_cache, monkeypatch, layout):
+    # path= a sleep-edfx folder holding subject 0: subject 1 went to sleep-edfx/sleep-edfx/,
+    # searched first, so a later load of that path saw subject 1 only.
+    served, url = http_dir
+    write_sleep_edf_pair(served / "sleep-cassette", subject=1, night=1)
+    files = sorted((served / "sleep-cassette").iterdir())
+    (served / "SHA256SUMS.txt").write_text(
+        "".join(f"{_sha(f)} sleep-cassette/{f.name}\n" for f in files))
+    monkeypatch.setitem(_base.BASE_URLS, "sleep-edfx", url)
+    mine = tmp_path / "mine"
+    write_sleep_edf_pair(mine / layout, subject=0, night=1)
+    _, _, groups = ds.load_sleep_edf(mine, subjects=[0, 1], format="edf", download=True)
+    assert sorted(set(groups)) == [0, 1]
+    assert not (mine / "sleep-edfx").exists()
+    _, _, groups = ds.load_sleep_edf(mine, format="edf")
+    assert sorted(set(groups)) == [0, 1]
 
 
 def test_status_finds_sleep_edf_in_edf_form(tmp_path, no_cache):

@@ -134,6 +134,20 @@ def test_zero_reference():
     assert rrmse_spectral(z, z) == 0
 
 
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 7.7, 123.456])
+def test_constant_reference_not_exactly_representable(value):
+    # A flat channel at 0.1 minus its computed mean is rounding noise, not 0: it must still
+    # count as constant (NaN correlation, zero spectrum, infinite PRDN), as documented.
+    flat = np.full((2, 512), value)
+    other = np.random.default_rng(0).standard_normal((2, 512))
+    assert np.isnan(correlation_coefficient(flat, other))
+    assert np.isnan(correlation_coefficient(other, flat))
+    assert rrmse_spectral(flat, other, sfreq=256) == np.inf
+    assert rrmse_spectral(flat, flat + 0.3, sfreq=256) == 0  # both constant: 0, as documented
+    assert prd(flat, flat + 1e-3, remove_mean=True) == np.inf
+    assert prd(flat, flat, remove_mean=True) == 0
+
+
 @pytest.mark.parametrize("metric", PAIR_METRICS)
 def test_shape_mismatch_and_bad_values(metric):
     with pytest.raises(ValueError, match="one shape"):
@@ -318,3 +332,47 @@ def test_property_metrics(y, seed, scale):
     assert rmse(y, p) >= 0 and rrmse_spectral(y, p) >= 0
     if np.all(np.sum(y**2, -1) > 0):
         assert snr_improvement(y, p, p) == 0
+
+
+# ------------------------------------------------------------------- generative metrics
+def test_c2st_and_tstr_default_classifier_refuse_too_few_epochs():
+    # With under 40 training epochs the gradient boosting cannot split and predicts the class
+    # prior: C2ST came out exactly 0.5 ("indistinguishable") for sets that differ 3-fold.
+    from sigest.generative_metrics import c2st_auc, tstr_trtr
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((20, 256)), 3 * rng.standard_normal((20, 256))
+    with pytest.raises(ValueError, match="32 training epochs"):
+        c2st_auc(real, fake, sfreq=128.0, random_state=0)
+    y = np.repeat([0, 1], 10)
+    with pytest.raises(ValueError, match="20 training epochs"):
+        tstr_trtr(None, None, fake, y, real, y, sfreq=128.0)
+
+
+def test_c2st_default_classifier_separates_just_enough_epochs():
+    from sigest.generative_metrics import c2st_auc
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.standard_normal((25, 256)), 3 * rng.standard_normal((25, 256))
+    assert c2st_auc(real, fake, sfreq=128.0, random_state=0) > 0.9  # 40 training epochs
+
+
+def test_embedding_classifier_refuses_another_channel_count():
+    # 2-D epochs given to a model fitted on 2 channels were broadcast to both channels.
+    from sigest.generative_metrics import EmbeddingClassifier, frechet_distance
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((16, 2, 64)), np.repeat([0, 1], 8)
+    emb = EmbeddingClassifier(max_epochs=1).fit(X, y)
+    assert emb.transform(X).shape == (16, 64)
+    for bad in (X[:, 0], rng.standard_normal((16, 3, 64))):
+        with pytest.raises(ValueError, match="fitted on 2"):
+            frechet_distance(bad, bad, embedding=emb)
+
+
+def test_sliced_wasserstein_needs_a_projection():
+    from sigest.generative_metrics import sliced_wasserstein_distance
+
+    x = np.random.default_rng(0).standard_normal((10, 8))
+    with pytest.raises(ValueError, match="n_projections"):
+        sliced_wasserstein_distance(x, x, n_projections=0)

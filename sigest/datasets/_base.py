@@ -92,9 +92,10 @@ def _candidates(folder, path=None) -> list[Path]:
 def find_folder(folder, required, path=None, download=False, base_url_key=None):
     """The first candidate folder holding every file of ``required`` (relative paths).
 
-    With ``download=True`` missing files are fetched into the first root (``path``, else
-    ``$SIGEST_DATA``, else the platform cache) with pooch. Otherwise a missing file raises
-    ``FileNotFoundError`` naming it and every folder looked in.
+    With ``download=True`` missing files are fetched with pooch into ``<first root>/<folder>``
+    (root: ``path``, else ``$SIGEST_DATA``, else the platform cache), or into the first root
+    itself when it already is the data folder (see :func:`download_folder`). Otherwise a
+    missing file raises ``FileNotFoundError`` naming it and every folder looked in.
     """
     required = list(required)
     candidates = _candidates(folder, path)
@@ -102,7 +103,7 @@ def find_folder(folder, required, path=None, download=False, base_url_key=None):
         if all(_exists(cand, rel) for rel in required):
             return cand
     if download:
-        target = data_roots(path)[0] / folder
+        target = download_folder(folder, path, required)
         for rel in required:
             if not _exists(target, rel):
                 fetch(base_url_key or folder, rel, target, hash_folder=folder)
@@ -115,6 +116,25 @@ def find_folder(folder, required, path=None, download=False, base_url_key=None):
         f"{folder}: missing {shown}. Looked in: {looked}. Pass path=..., set ${ENV_VAR} to the "
         f"folder holding {folder!r}, or use download=True where the loader offers it."
     )
+
+
+def download_folder(folder, path=None, required=(), holds=None) -> Path:
+    """Where downloads of the data folder ``folder`` go: ``<first root>/<folder>``, unless the
+    first root (``path``, else ``$SIGEST_DATA``, else the cache) already is that data folder.
+
+    A root is the data folder itself when it has no ``folder`` sub-folder and holds files of
+    the data set: ``holds(root)``, by default any file of ``required`` or of sigest's registry
+    for ``folder``. Downloading into ``<root>/<folder>`` then would hide the files already in
+    ``root``, since that sub-folder is searched first.
+    """
+    root = data_roots(path)[0]
+    target = root / folder
+    if target.exists() or not root.is_dir():
+        return target
+    if holds is None:
+        known = [*required, *HASHES.get(folder, {}), *EXTRA.get(folder, {})]
+        return root if any(_exists(root, rel) for rel in known) else target
+    return root if holds(root) else target
 
 
 def _exists(folder: Path, rel) -> bool:

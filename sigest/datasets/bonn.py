@@ -18,7 +18,7 @@ import numpy as np
 from ._base import (
     ARCHIVE_SUFFIXES,
     BASE_URLS,
-    data_roots,
+    download_folder,
     fetch_archive,
     find_folder,
     resolve_case,
@@ -49,7 +49,7 @@ def _place_segment(member):
 
 def _download(sets, path):
     """Fetch the sets into ``<first data root>/bonn-eeg`` (see :func:`load_bonn`)."""
-    target = data_roots(path)[0] / "bonn-eeg"
+    target = download_folder("bonn-eeg", path, _segment_files(sets))
     base = BASE_URLS["bonn-eeg"]
     if base.lower().endswith(ARCHIVE_SUFFIXES):
         fetch_archive(base, target, _place_segment, "bonn-eeg", _segment_files(sets))
@@ -82,7 +82,8 @@ def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_h
         Check every file against its sha256 in sigest's registry.
     download : bool, default=False
         If files are absent, fetch them into ``path`` (else ``$SIGEST_DATA``, else the download
-        cache), under ``bonn-eeg/``. :data:`sigest.datasets.BASE_URLS` ``["bonn-eeg"]`` is one
+        cache), under ``bonn-eeg/`` unless ``path`` is the ``bonn-eeg`` folder itself.
+        :data:`sigest.datasets.BASE_URLS` ``["bonn-eeg"]`` is one
         archive holding all five sets (default: the zip on GitHub that the registry's sha256
         were computed from, ``saumitkunder/EEG-DATA-SYNTHESIS-USING-GANS`` at commit
         ``a0d217a``) or a folder URL (ending in ``/``) holding the university's per-set
@@ -113,7 +114,7 @@ def load_bonn(sets=BONN_SETS, layout="raw", path=None, *, binary=False, verify_h
     ((4600, 178), [1, 5])
     """
     sets = [str(s).upper() for s in sets]
-    bad = [s for s in sets if s not in BONN_SETS]
+    bad = [s for s in sets if s not in tuple(BONN_SETS)]  # one letter each: not "ZO"
     if bad or not sets:
         raise ValueError(f"sets must be letters of {BONN_SETS!r}; got {sets!r}")
     if layout not in ("raw", "uci"):

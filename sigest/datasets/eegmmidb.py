@@ -96,6 +96,9 @@ def load_eegmmidb(subjects=(1,), runs=(4, 8, 12), path=None, tmin=0.0, tmax=4.0,
         raise ValueError(f"tmax must exceed tmin; got tmin={tmin}, tmax={tmax}")
     subjects = [int(s) for s in np.atleast_1d(subjects)]
     runs = [int(r) for r in np.atleast_1d(runs)]
+    if not subjects or not runs:
+        raise ValueError(f"subjects and runs must each name at least one; got {subjects} and "
+                         f"{runs}")
     if groups == "auto":
         groups = "subject" if len(set(subjects)) > 1 else "run"
     bad = [r for r in runs if r not in RUN_TASKS]

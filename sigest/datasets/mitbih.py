@@ -102,6 +102,8 @@ def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, do
             find_folder("mitdb", ["100.hea"], path, False)
     if isinstance(records, str):
         records = [records]
+    if len(records) == 0:
+        raise ValueError(f"records must name at least one record of {MITBIH_RECORDS}; got none")
     X, groups, leads = [], [], []
     for record in records:
         record = str(record)
@@ -113,6 +115,9 @@ def load_mitbih(records=None, path=None, window=256, step=None, channel=0, *, do
             idx = rec.sig_name.index(channel)
         else:
             idx = int(channel)
+            if not -len(rec.sig_name) <= idx < len(rec.sig_name):
+                raise ValueError(f"MIT-BIH record {record} has {len(rec.sig_name)} channels "
+                                 f"{rec.sig_name}; got channel={channel!r}")
         windows = sliding_windows(signal[idx], window, step)
         X.append(windows)
         groups += [record] * len(windows)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._base import _candidates, data_roots, fetch, verify
+from ._base import _candidates, download_folder, fetch, verify
 
 SLEEP_STAGES = ("W", "N1", "N2", "N3", "REM")
 #: Hypnogram annotation -> stage index (R&K stages 3 and 4 merge into N3). Other
@@ -40,12 +40,17 @@ def _recordings(folder: Path, pattern):
     return out
 
 
+def _recordings_in(folder: Path, pattern):
+    """Recordings in ``folder`` and in its ``sleep-cassette/`` (PhysioNet's layout, where
+    downloads go); those in ``sleep-cassette/`` win."""
+    return {**_recordings(folder, pattern), **_recordings(folder / "sleep-cassette", pattern)}
+
+
 def _find(pattern, folder_name, path):
     for cand in _candidates(folder_name, path):
-        for sub in (cand, cand / "sleep-cassette"):
-            found = _recordings(sub, pattern)
-            if found:
-                return sub, found
+        found = _recordings_in(cand, pattern)
+        if found:
+            return cand, found
     return None, {}
 
 
@@ -95,14 +100,14 @@ def load_sleep_edf(path=None, subjects=None, return_meta=False, *, format="auto"
     """
     if format not in ("auto", "npz", "edf"):
         raise ValueError(f"format must be 'auto', 'npz' or 'edf'; got {format!r}")
-    npz_folder, npz_files = (None, {}) if format == "edf" else _find(_NPZ, NPZ_FOLDER, path)
+    npz_files = {} if format == "edf" else _find(_NPZ, NPZ_FOLDER, path)[1]
     if npz_files:
-        parts = _read_npz(npz_folder, npz_files, subjects, channel, verify_hash)
+        parts = _read_npz(npz_files, subjects, channel, verify_hash)
     else:
-        edf_folder, psg = (None, {}) if format == "npz" else _find(_PSG, EDF_FOLDER, path)
+        psg = {} if format == "npz" else _find(_PSG, EDF_FOLDER, path)[1]
         wanted = set() if subjects is None else {int(s) for s in np.atleast_1d(subjects)}
         if download and wanted - {s for s, _ in psg}:
-            edf_folder, psg = _download_edf(subjects, path)
+            psg = _download_edf(subjects, path)
         if not psg:
             kind = {"npz": "SC4ssNE0.npz", "edf": "SC4ssNE0-PSG.edf"}
             kind = kind.get(format, "SC4ssNE0.npz or SC4ssNE0-PSG.edf")
@@ -116,8 +121,7 @@ def load_sleep_edf(path=None, subjects=None, return_meta=False, *, format="auto"
                 how = f"the origin lists no recording of subject(s) {sorted(wanted)}"
             raise FileNotFoundError(f"sleep-edf: no {kind} files found. Looked in: {looked}. "
                                     f"Pass path=... or set $SIGEST_DATA; {how}.")
-        parts = _read_edf(edf_folder, psg, subjects, channel, trim_wake, return_epochs,
-                          verify_hash)
+        parts = _read_edf(psg, subjects, channel, trim_wake, return_epochs, verify_hash)
         if return_epochs:
             return parts
     X = np.concatenate([p[0] for p in parts])
@@ -137,6 +141,8 @@ def _select(files, subjects):
     if subjects is None:
         return files
     wanted = {int(s) for s in np.atleast_1d(subjects)}
+    if not wanted:
+        raise ValueError("subjects must name at least one subject (None: all); got none")
     missing = wanted - {s for s, _ in files}
     if missing:
         raise FileNotFoundError(f"sleep-edf: no recording of subject(s) {sorted(missing)} in "
@@ -144,10 +150,10 @@ def _select(files, subjects):
     return {k: v for k, v in files.items() if k[0] in wanted}
 
 
-def _read_npz(folder, files, subjects, channel, verify_hash):
+def _read_npz(files, subjects, channel, verify_hash):
     parts = []
     for (subject, night), file in sorted(_select(files, subjects).items()):
-        verify(NPZ_FOLDER, folder, [file.name], verify_hash)
+        verify(NPZ_FOLDER, file.parent, [file.name], verify_hash)
         with np.load(file, allow_pickle=False) as data:
             x, y = data["x"], data["y"]
             label = str(data["ch_label"]) if "ch_label" in data.files else channel
@@ -167,13 +173,20 @@ def _hypnogram_for(psg: Path):
     raise FileNotFoundError(f"sleep-edf: no {prefix}??-Hypnogram.edf beside {psg}")
 
 
-def _read_edf(folder, files, subjects, channel, trim_wake, return_epochs, verify_hash):
+def _has_hypnogram(psg: Path):
+    try:
+        return _hypnogram_for(psg) is not None
+    except FileNotFoundError:
+        return False
+
+
+def _read_edf(files, subjects, channel, trim_wake, return_epochs, verify_hash):
     import mne
 
     parts = []
     for (subject, night), psg in sorted(_select(files, subjects).items()):
         hyp = _hypnogram_for(psg)
-        verify(EDF_FOLDER, folder, [psg.name, hyp.name], verify_hash)
+        verify(EDF_FOLDER, psg.parent, [psg.name, hyp.name], verify_hash)
         raw = mne.io.read_raw_edf(psg, include=[channel], preload=False, verbose="error")
         annot = mne.read_annotations(hyp)
         raw.set_annotations(annot, emit_warning=False)
@@ -205,16 +218,17 @@ def _read_edf(folder, files, subjects, channel, trim_wake, return_epochs, verify
 def _download_edf(subjects, path):
     from ._base import _physionet_sums
 
-    root = data_roots(path)[0] / EDF_FOLDER
+    root = download_folder(EDF_FOLDER, path, holds=lambda r: bool(_recordings_in(r, _PSG)))
     sums = _physionet_sums(EDF_FOLDER, root)
     sub = "sleep-cassette/"
+    have = {key for key, psg in _recordings_in(root, _PSG).items() if _has_hypnogram(psg)}
     for subject in np.atleast_1d(subjects):
         for night in (1, 2):
             psg = f"{sub}SC4{int(subject):02d}{night}E0-PSG.edf"
             hyp = [n for n in sums if n.startswith(psg[:21]) and n.endswith("-Hypnogram.edf")]
-            if psg not in sums or not hyp:
+            if (int(subject), night) in have or psg not in sums or not hyp:
                 continue  # e.g. subject 13 has one night
             for name in (psg, hyp[0]):
                 if not (root / name).is_file():
                     fetch(EDF_FOLDER, name, root)
-    return root / "sleep-cassette", _recordings(root / "sleep-cassette", _PSG)
+    return _recordings_in(root, _PSG)
