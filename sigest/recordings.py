@@ -595,6 +595,11 @@ def _load_dataset(name, path=None):
     elif hasattr(result, "keys") and "eeg" in result:  # the shipped sample
         X, y = result["eeg"], None
         sfreq = result.get("sfreq")
+    elif hasattr(result, "keys") and "X_train" in result:  # the full EEGdenoiseNet split
+        raise ValueError(f"data set {name!r} comes split into mixed training pairs and "
+                         "validation/test pairs at fixed SNR levels, which a random hold-out "
+                         "here would mix up; use its X_train/y_train and X_test/y_test from "
+                         "Python (sigest.datasets.load_eegdenoisenet)")
     elif isinstance(result, tuple) and len(result) >= 3:
         X, y, groups = result[0], None, result[2]
     else:

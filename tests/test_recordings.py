@@ -526,3 +526,16 @@ def test_evaluate_refuses_what_is_not_a_saved_denoiser(tmp_path, capsys):
         assert main(["evaluate", str(path), "--dataset", "sample", "--quiet"]) == 2, path
         err = capsys.readouterr().err
         assert err.startswith("sigest evaluate: error:") and message in err, err
+
+
+def test_fit_refuses_the_full_eegdenoisenet_split_clearly(monkeypatch, capsys):
+    # its Bunch of X_train/X_test pairs fell through to "not a set of signal epochs"
+    from sklearn.utils import Bunch
+
+    import sigest.plugins
+
+    pairs = np.zeros((4, 512), dtype=np.float32)
+    bunch = Bunch(X_train=pairs, y_train=pairs, X_test=pairs, y_test=pairs, sfreq=256.0)
+    monkeypatch.setattr(sigest.plugins, "get_dataset_loader", lambda name: lambda **kw: bunch)
+    assert main(["fit", "tiny-conv-denoiser", "--dataset", "eegdenoisenet", "--quiet"]) == 2
+    assert "load_eegdenoisenet" in capsys.readouterr().err
