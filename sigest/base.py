@@ -49,6 +49,7 @@ from .validation import (
     check_sfreq,
     check_signals,
     is_mne_data,
+    mne_sfreq,
     restore_rank,
 )
 
@@ -120,6 +121,23 @@ class SignalDataset(torch.utils.data.Dataset):
         return self._rows(self.X, index), yb
 
 
+def dataset_arrays(dataset):
+    """The ``(X, y)`` arrays of a :class:`SignalDataset`, or the rows of one that a (nested)
+    ``Subset`` holds: what skorch's callbacks pass to ``predict``, ``transform`` and scorers.
+    """
+    rows = None
+    while isinstance(dataset, torch.utils.data.Subset):
+        indices = np.asarray(dataset.indices)
+        rows = indices if rows is None else indices[rows]
+        dataset = dataset.dataset
+    if not isinstance(dataset, SignalDataset):
+        raise TypeError(f"sigest's estimators take arrays, mne objects or a SignalDataset (or a "
+                        f"Subset of one); got a {type(dataset).__name__}")
+    if rows is None:
+        return dataset.X, dataset.y
+    return dataset.X[rows], None if dataset.y is None else dataset.y[rows]
+
+
 class DivergenceGuard(Callback):
     """Stop training when the loss becomes NaN or infinite, keeping the last good weights.
 
@@ -142,6 +160,10 @@ class DivergenceGuard(Callback):
             f"(lr={net.lr}); training diverged and stopped. The weights of the last good epoch "
             "were kept. Try a lower lr."
         )
+
+    def on_train_end(self, net, **kwargs):
+        # the copy guards training only; kept, it would double the weights in memory and pickles
+        self.good_state_ = None
 
     def _keep(self, state):
         # copy into buffers allocated once: a fresh clone every epoch costs an allocation per
@@ -316,6 +338,12 @@ class _SignalNet:
 
     # ----------------------------------------------------------------------------- validation
     def _check_X(self, X, *, reset):
+        if isinstance(X, torch.utils.data.Dataset):
+            if reset:
+                raise TypeError(f"{type(self).__name__} fits on arrays of epochs (a memory-mapped "
+                                f"one for data larger than RAM) or mne objects; got a "
+                                f"{type(X).__name__}")
+            X = dataset_arrays(X)[0]  # skorch's EpochScoring predicts on its datasets
         if self.sfreq is not None:
             check_sfreq(self.sfreq)
         if not reset:
@@ -330,8 +358,9 @@ class _SignalNet:
         return self.sfreq if self.sfreq is not None else getattr(self, "sfreq_", None)
 
     def _sfreq_of(self, X):
-        if is_mne_data(X):
-            return float(X.info["sfreq"])
+        rate = mne_sfreq(X)
+        if rate is not None:
+            return rate
         return None if self.sfreq is None else float(self.sfreq)
 
     def _check_fitted(self):
@@ -997,24 +1026,45 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
     def _predict_batch(self, xb):
         return torch.softmax(self._logits(xb), dim=-1)
 
+    def evaluation_step(self, batch, training=False):
+        # skorch's forward/forward_iter (and so its predict_proba on a dataset) see the logits
+        # of the scaled input, as training does
+        self.check_is_fitted()
+        Xi, _ = batch
+        with torch.set_grad_enabled(training):
+            self._set_training(training)
+            return self._logits(Xi.to(self.device))
+
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
         Parameters
         ----------
         X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times)
+            Or a torch Dataset, as skorch's ``EpochScoring`` passes its data; it goes through
+            skorch's ``forward_iter``, whose cached outputs the callback serves.
 
         Returns
         -------
         proba : ndarray of shape (n_epochs, n_classes)
         """
-        X3, _ = self._check_X(X, reset=False)
-        proba = self._forward_array(X3).reshape(len(X3), -1)
-        return proba.astype(np.float64)
+        if isinstance(X, torch.utils.data.Dataset):
+            proba = NeuralNetClassifier.predict_proba(self, X).astype(np.float64)
+        else:
+            X3, _ = self._check_X(X, reset=False)
+            proba = self._forward_array(X3).reshape(len(X3), -1).astype(np.float64)
+        # a float32 softmax sums to 1 only to ~1e-7, which scikit-learn's log_loss warns about
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
-        """Predicted labels, of the type of the training labels."""
+        """Predicted labels, of the type of the training labels.
+
+        A torch Dataset (skorch's ``EpochScoring`` passes one, with its encoded targets) gets
+        skorch's encoded labels, ``0 .. n_classes - 1``, the positions in ``classes_``.
+        """
         proba = self.predict_proba(X)
+        if isinstance(X, torch.utils.data.Dataset):
+            return proba.argmax(axis=1)
         return self.classes_[proba.argmax(axis=1)]
 
     def score(self, X, y, sample_weight=None):
@@ -1170,6 +1220,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
             self.output_rank_ = rank
             self.data_mean_ = X3.mean(axis=(0, 2), keepdims=True)[0]
             self.data_std_ = channel_std(X3)
+        if not reset:
+            self._check_labels_of_first_fit(y)
         y_encoded = None
         if y is not None:
             y = column_or_1d(y, warn=True)
@@ -1178,11 +1230,25 @@ class SignalGenerator(_SignalNet, NeuralNet):
             if reset:
                 self.classes_, counts = np.unique(y, return_counts=True)
                 self.class_prior_ = counts / counts.sum()
+            unknown = np.setdiff1d(y, self.classes_)
+            if len(unknown):
+                raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
+                                 f"{self.classes_.tolist()} of the first fit")
             y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         elif reset:
             self.classes_, self.class_prior_ = None, None
         Xs = ((X3 - self.data_mean_) / self.data_std_).astype(np.float32)
         return Xs, y_encoded
+
+    def _check_labels_of_first_fit(self, y):
+        """Continued training (``partial_fit``, ``warm_start``) keeps the first fit's kind of
+        model: conditional on labels or not."""
+        if y is not None and self.classes_ is None:
+            raise ValueError(f"{type(self).__name__} was fitted without labels (unconditional); "
+                             "continue training it with y=None, or fit a new one with y")
+        if y is None and self.classes_ is not None:
+            raise ValueError(f"{type(self).__name__} is conditional (fitted with classes_ "
+                             f"{self.classes_.tolist()}); continued training needs y")
 
     def _labels(self, yi):
         return None if yi is None or self.classes_ is None else yi.to(self.device)

@@ -122,6 +122,10 @@ class SubjectKFold(BaseCrossValidator):
     ...     assert not set(groups[train]) & set(groups[valid])
     """
 
+    # with scikit-learn's metadata routing on, cross_validate and searches route ``groups`` to
+    # the splitter only if it asks for them (as GroupKFold does)
+    __metadata_request__split = {"groups": True}
+
     def __init__(self, n_splits=5, *, n_valid_subjects=1, shuffle=False, random_state=None):
         self.n_splits = n_splits
         self.n_valid_subjects = n_valid_subjects

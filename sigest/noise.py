@@ -45,7 +45,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .plugins import hookimpl
-from .validation import check_sfreq, check_signals, is_mne_data, mne_to_array, restore_rank
+from .validation import (
+    check_sfreq,
+    check_signals,
+    is_mne_data,
+    mne_sfreq,
+    mne_to_array,
+    restore_rank,
+)
 
 #: Fraction of every noise pool used for training; the rest is the test part.
 TRAIN_FRACTION = 0.8
@@ -701,8 +708,8 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         self
         """
         sfreq = None if self.sfreq is None else check_sfreq(self.sfreq)
-        if sfreq is None and is_mne_data(X):
-            sfreq = float(X.info["sfreq"])
+        if sfreq is None and X is not None:
+            sfreq = mne_sfreq(X)  # an mne object, or the list scikit-learn's splits make
         if X is not None:
             X3, _ = check_signals(_as_array(X, sfreq), sfreq=sfreq)
             self.n_channels_in_ = int(X3.shape[1])

@@ -21,7 +21,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .validation import check_sfreq, check_signals, is_mne_data, is_positive_real, restore_rank
+from .validation import (
+    check_sfreq,
+    check_signals,
+    is_mne_data,
+    is_positive_real,
+    mne_sfreq,
+    restore_rank,
+)
 
 __all__ = [
     "STFT",
@@ -59,8 +66,8 @@ class _SignalTransformer(TransformerMixin, BaseEstimator):
         X3, rank = check_signals(X, estimator=self, reset=reset, sfreq=sfreq,
                                  min_times=self._min_times_needed())
         if reset:
-            if sfreq is None and is_mne_data(X):
-                sfreq = float(X.info["sfreq"])
+            if sfreq is None:
+                sfreq = mne_sfreq(X)  # an mne object, or the list scikit-learn's splits make
             if sfreq is None and self._needs_sfreq:
                 raise ValueError(
                     f"{type(self).__name__} needs the sampling rate: set sfreq (in Hz) or pass "

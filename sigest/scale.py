@@ -15,8 +15,8 @@ Three ways sigest goes beyond one process on in-memory arrays, none of them home
   :class:`skorch.hf.AccelerateMixin` and Hugging Face Accelerate: :func:`accelerate` turns any
   sigest estimator into an accelerated one; run the script with ``accelerate launch``.
 - **Data larger than RAM**: every estimator trains from a memory-mapped array
-  (``np.load(path, mmap_mode="r")``) or any indexable torch ``Dataset``; batches are read by
-  fancy indexing, so only the rows of a batch are loaded (see :func:`open_memmap_epochs`).
+  (``np.load(path, mmap_mode="r")``); batches are read by fancy indexing, so only the rows of
+  a batch are loaded (see :func:`open_memmap_epochs`).
 
 See ``docs/scaling.md`` for the commands.
 """

@@ -81,6 +81,32 @@ def is_mne_data(X):
     return type(X).__module__.startswith("mne.") and hasattr(X, "get_data") and hasattr(X, "info")
 
 
+def is_mne_list(X):
+    """True for a non-empty list or tuple of mne objects: what scikit-learn's splitters
+    (``cross_validate``, ``GridSearchCV``) make of an ``mne.Epochs`` when they index it."""
+    return isinstance(X, (list, tuple)) and len(X) > 0 and all(is_mne_data(x) for x in X)
+
+
+def mne_sfreq(X):
+    """The sampling rate of an mne object or of a list of them (see :func:`is_mne_list`); None
+    for anything else. Objects of a list at different rates are an error.
+
+    Examples
+    --------
+    >>> mne_sfreq(np.zeros((2, 8))) is None
+    True
+    """
+    if is_mne_data(X):
+        return float(X.info["sfreq"])
+    if not is_mne_list(X):
+        return None
+    rates = sorted({float(x.info["sfreq"]) for x in X})
+    if len(rates) > 1:
+        raise ValueError(f"the mne objects of X have different sampling rates {rates} Hz; "
+                         "resample them to one rate first. sigest never resamples silently.")
+    return rates[0]
+
+
 def mne_to_array(X, sfreq=None, *, owner="this estimator"):
     """Data of an mne object as an array, after checking its sampling rate against ``sfreq``."""
     mne_sfreq = float(X.info["sfreq"])
@@ -113,7 +139,8 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
     Parameters
     ----------
     X : array-like of shape (n_epochs, n_times) or (n_epochs, n_channels, n_times), or mne object
-        The signals. A 2-D array is one channel per epoch.
+        The signals. A 2-D array is one channel per epoch. A list of mne objects (scikit-learn's
+        splitters index an ``mne.Epochs`` into one) is their data concatenated.
     estimator : estimator, optional
         When given, ``n_features_in_`` (and ``feature_names_in_``) are set (``reset=True``) or
         checked (``reset=False``) as scikit-learn does, together with ``n_channels_in_`` and
@@ -145,6 +172,9 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
     owner = type(estimator).__name__ if estimator is not None else "this transformer"
     if is_mne_data(X):
         X = mne_to_array(X, sfreq, owner=owner)
+    elif is_mne_list(X):
+        rate = mne_sfreq(X) if sfreq is None else sfreq
+        X = np.concatenate([mne_to_array(x, rate, owner=owner) for x in X])
     elif hasattr(X, "detach") and hasattr(X, "numpy"):  # torch tensor
         X = X.detach().cpu().numpy()
     rank = _rank_of(X)

@@ -474,3 +474,119 @@ def test_scores_mix_in_the_held_out_part_of_recorded_noise(shared_data):
         noisy, clean = den.noisy_pairs(X)
         np.testing.assert_allclose(noisy, expected)
         np.testing.assert_array_equal(clean, X)
+
+
+def test_predict_proba_rows_sum_to_one_in_float64_so_log_loss_does_not_warn():
+    import warnings
+
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 1, 32)), np.repeat([10, 20, 30], 20)
+    clf = TinyClassifier(max_epochs=2, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_loss(y, proba, labels=clf.classes_)
+
+
+@pytest.mark.parametrize("y_first, y_next, message", [
+    (None, np.repeat(["a", "b"], 16), "fitted without labels"),
+    (np.repeat(["a", "b"], 16), None, r"conditional.*needs y"),
+    (np.repeat(["a", "c"], 16), np.repeat(["a", "b"], 16), r"labels \['b'\] not in classes_"),
+])
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_generator_continued_training_checks_labels_against_the_first_fit(y_first, y_next,
+                                                                           message, how):
+    X = sines(32, n_channels=1, n_times=32)
+    gen = TinyGANGenerator(max_epochs=1, random_state=0, warm_start=how == "warm_start")
+    gen.fit(X, y_first)
+    with pytest.raises(ValueError, match=message):
+        getattr(gen, "partial_fit" if how == "partial_fit" else "fit")(X, y_next)
+
+
+def test_cross_validate_on_mne_epochs_which_sklearn_splits_into_lists():
+    mne = pytest.importorskip("mne")
+    X, y = labelled(n=24)
+    info = mne.create_info(["C3", "C4"], sfreq=64.0, ch_types="eeg")
+    epochs = mne.EpochsArray(X, info, verbose=False)
+    data = epochs.get_data().copy()
+    pipe = make_pipeline(TinyDenoiser(max_epochs=1, random_state=0),
+                         TinyClassifier(max_epochs=1, random_state=0))
+    res = cross_validate(pipe, epochs, y, groups=np.tile([0, 1, 2], 8), cv=GroupKFold(3),
+                         error_score="raise", return_estimator=True)
+    assert len(res["test_score"]) == 3
+    assert res["estimator"][0][0].sfreq_ == 64.0
+    np.testing.assert_array_equal(epochs.get_data(), data)
+    with pytest.raises(ValueError, match="sfreq=64 Hz but TinyClassifier has sfreq=100 Hz"):
+        TinyClassifier(max_epochs=1, sfreq=100.0).fit([epochs[i] for i in range(24)], y)
+
+
+def test_skorch_epoch_scoring_with_sklearn_scorers_on_classifiers():
+    from skorch.callbacks import EpochScoring
+
+    X, _ = labelled(n=60)
+    y = np.repeat([3, 7, 9], 20)  # skorch's scorers see encoded targets 0, 1, 2
+    callbacks = [EpochScoring("accuracy", name="va"), EpochScoring("f1_macro", name="vf1"),
+                 EpochScoring("neg_log_loss", name="vll"),
+                 EpochScoring("accuracy", name="ta", on_train=True)]
+    clf = TinyClassifier(max_epochs=3, lr=1e-2, train_split=0.25, random_state=0,
+                         callbacks=callbacks).fit(X, y)
+    np.testing.assert_allclose(clf.history[:, "va"], clf.history[:, "valid_acc"])
+    assert all(0 <= s <= 1 for s in clf.history[:, "vf1"] + clf.history[:, "ta"])
+    assert all(s < 0 for s in clf.history[:, "vll"])
+
+
+@pytest.mark.parametrize("pairs", [False, True])
+def test_skorch_epoch_scoring_with_sigest_scorers_on_denoisers(pairs):
+    from skorch.callbacks import EpochScoring
+
+    from sigest.metrics import get_scorer
+
+    X = sines(40, n_channels=2, n_times=64)
+    scoring = EpochScoring(get_scorer("neg_rrmse_temporal"), name="v_rrmse",
+                           lower_is_better=False)
+    den = TinyDenoiser(max_epochs=2, train_split=0.25, random_state=0, callbacks=[scoring],
+                       noise=None if pairs else "white")
+    den.fit(X + 0.3 * RNG.standard_normal(X.shape), X) if pairs else den.fit(X)
+    assert all(np.isfinite(s) and s < 0 for s in den.history[:, "v_rrmse"])
+
+
+def test_fitted_model_keeps_no_spare_copy_of_its_weights():
+    den = TinyDenoiser(max_epochs=2, random_state=0).fit(sines(16))
+    guard = dict(den.callbacks_)["divergence_guard"]
+    assert guard.good_state_ is None  # the copy is only needed while training
+
+
+def test_fit_on_a_torch_dataset_is_refused_clearly():
+    import torch
+
+    from sigest.base import SignalDataset
+
+    X = sines(16, n_channels=2, n_times=64).astype(np.float32)
+    for dataset in (SignalDataset(X, X), torch.utils.data.TensorDataset(torch.from_numpy(X))):
+        with pytest.raises(TypeError, match="fits on arrays of epochs .* got a"):
+            TinyDenoiser(max_epochs=1).fit(dataset)
+
+
+def test_transformers_noise_and_ts_stdn_take_the_rate_of_split_mne_epochs():
+    # scikit-learn's splitters cut an mne.Epochs into a list of Epochs; the transformers and
+    # the NoiseInjector read the rate from a single mne object only ("needs the sampling rate")
+    mne = pytest.importorskip("mne")
+    from sigest.estimators.ts_stdn import TSSTDNClassifier
+    from sigest.noise import NoiseInjector
+    from sigest.preprocessing import BandpassFilter
+
+    X, y = labelled(n=24, n_times=128)
+    epochs = mne.EpochsArray(X, mne.create_info(["C3", "C4"], sfreq=64.0, ch_types="eeg"),
+                             verbose=False)
+    pipe = make_pipeline(BandpassFilter(1.0, 20.0), TinyClassifier(max_epochs=1, random_state=0))
+    res = cross_validate(pipe, epochs, y, groups=np.tile([0, 1, 2], 8), cv=GroupKFold(3),
+                         error_score="raise", return_estimator=True)
+    assert res["estimator"][0][0].sfreq_ == 64.0
+    split = [epochs[i] for i in range(0, 24, 3)]
+    assert NoiseInjector("white").fit(split).sfreq_ == 64.0
+    ts = TSSTDNClassifier(max_epochs=1, module__n_fft=32, random_state=0).fit(split, y[::3])
+    assert ts.transform(split).shape == (8, 2, 128)  # a list of Epochs is 3-D, not 2-D

@@ -99,3 +99,18 @@ def test_check_no_leak_takes_boolean_masks():
 def test_n_valid_subjects_must_be_an_int_or_a_fraction(bad):
     with pytest.raises(ValueError, match="an int\\) or a fraction in \\(0, 1\\); got"):
         subject_split([0, 0, 1, 1, 2, 2], n_valid_subjects=bad)
+
+
+def test_requests_groups_under_sklearn_metadata_routing():
+    import sklearn
+    from sklearn.model_selection import GridSearchCV, cross_validate
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 3)), np.tile([0, 1], 30)
+    groups = np.repeat(np.arange(6), 10)
+    with sklearn.config_context(enable_metadata_routing=True):
+        res = cross_validate(DecisionTreeClassifier(random_state=0), X, y,
+                             params={"groups": groups}, cv=SubjectKFold(3))
+        grid = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]},
+                            cv=SubjectKFold(3)).fit(X, y, groups=groups)
+    assert len(res["test_score"]) == 3 and grid.n_splits_ == 3

@@ -9,7 +9,7 @@ from sklearn.base import TransformerMixin
 
 from ..base import SignalClassifier, SignalDataset, SignalDenoiser
 from ..models.ts_stdn import TSSTDN
-from ..validation import check_clean_target, check_non_negative, is_mne_data
+from ..validation import check_clean_target, check_non_negative, is_mne_data, is_mne_list
 
 
 class _PairedDataset(SignalDataset):
@@ -145,7 +145,7 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
 
     @staticmethod
     def _rank(X):
-        return 3 if is_mne_data(X) or np.ndim(X) == 3 else 2
+        return 3 if is_mne_data(X) or is_mne_list(X) or np.ndim(X) == 3 else 2
 
     def _prepare_fit(self, X, y, *, reset):
         for name in ("temporal_weight", "spectral_weight"):
