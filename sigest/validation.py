@@ -177,6 +177,10 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
         X = np.concatenate([mne_to_array(x, rate, owner=owner) for x in X])
     elif hasattr(X, "detach") and hasattr(X, "numpy"):  # torch tensor
         X = X.detach().cpu().numpy()
+    elif isinstance(X, np.ndarray) and X.dtype.kind == "f" and not X.dtype.isnative:
+        # big-endian floats (MATLAB, some EDF tools): check_array takes '>f8' for a non-float64
+        # and would cast it to float32
+        X = X.astype(X.dtype.newbyteorder("="))
     rank = _rank_of(X)
     if rank is not None and rank not in (2, 3):
         hint = ". Reshape your data with X.reshape(1, -1) if it is one epoch" if rank == 1 else ""

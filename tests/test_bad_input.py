@@ -172,3 +172,11 @@ def test_the_base_rejects_epochs_shorter_than_a_declared_receptive_field():
     with pytest.raises(ValueError, match=r"X has 32 time samples \(n_features = 32\), but "
                                          r"NeedsLongEpochs needs at least 64"):
         NeedsLongEpochs(max_epochs=1).fit(RNG.standard_normal((8, 32)))
+
+
+def test_big_endian_float64_input_keeps_float64():
+    # check_array saw '>f8' as another dtype and cast it to float32
+    X = np.random.default_rng(0).standard_normal((4, 2, 32)).astype(">f8")
+    out = EpochScaler().fit_transform(X)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, EpochScaler().fit_transform(X.astype("<f8")))
