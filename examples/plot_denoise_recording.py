@@ -14,8 +14,9 @@ trained on clean EEG + NSTDB muscle noise, the best of the shipped EMG models on
 data; see its model card): once as recorded, and once with muscle
 artifact added by the toolkit (NSTDB ``ma``, the test part never used in training, at 0 dB on
 every channel). The model runs at 256 Hz; the 160-Hz recording is resampled to it and back,
-which the command announces. We report the output's temporal RRMSE against the recording as
-the clean reference.
+which the command announces on stderr (``--quiet`` here keeps the page short; the summary line
+still names the model's window and rate). We report the output's temporal RRMSE against the
+recording as the clean reference.
 """
 
 import tempfile
