@@ -38,7 +38,8 @@ def cmd_plugins(args):
                               + info.get("noises", []))
         rows.append({"plugin": info["name"], "package": info["package"],
                      "version": info["version"],
-                     "registers": info.get("error") or textwrap.shorten(registers, 70)})
+                     "registers": info.get("error") or (
+                         registers if args.all else textwrap.shorten(registers, 70))})
     print(_table(rows, ["plugin", "package", "version", "registers"]))
 
 
@@ -110,14 +111,17 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the registered estimators")
-    p.add_argument("--task", choices=["denoising", "classification", "generation"])
+    p.add_argument("--task", choices=["denoising", "classification", "generation"],
+                   help="only the estimators of this task")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("plugins", help="list the installed plugins and what they register")
+    p.add_argument("--all", action="store_true",
+                   help="every name each plugin registers (default: the first few)")
     p.set_defaults(func=cmd_plugins)
 
     p = sub.add_parser("info", help="show an estimator's parameters and summary")
-    p.add_argument("name")
+    p.add_argument("name", help="registered estimator name (sigest list)")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("datasets", help="list the known data sets and whether they were found")

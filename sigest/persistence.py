@@ -320,7 +320,8 @@ def read_header(path):
 
 
 def load(path, expected_class=None, device="cpu"):
-    """Read an estimator written by :func:`save`. Reading runs no code from the file.
+    """Read an estimator written by its ``save`` method (``est.save(path)``, which calls
+    :func:`save`). Reading runs no code from the file.
 
     Parameters
     ----------

@@ -20,6 +20,7 @@ registered by :func:`register_commands`.
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import sys
@@ -587,6 +588,11 @@ def _load_dataset(name, path=None):
 
     loader = get_dataset_loader(name)
     kwargs = {"path": path} if path else {}
+    try:
+        inspect.signature(loader).bind(**kwargs)
+    except TypeError as error:  # e.g. load_nstdb(record): one noise record, not epochs
+        raise ValueError(f"data set {name!r} is not a set of signal epochs sigest can fit on "
+                         f"({error})") from None
     result = loader(**kwargs)
     sfreq = groups = None
     if hasattr(result, "keys") and "clean" in result:  # paired test sets
@@ -871,16 +877,22 @@ def register_commands(sub):
     p.add_argument("model", help="registered denoiser name (sigest list --task denoising)")
     p.add_argument("--dataset", required=True, help="registered data set name")
     p.add_argument("--output", default=None, help="model file (default MODEL-DATASET.zip)")
-    p.add_argument("--max-epochs", type=int, default=None)
+    p.add_argument("--max-epochs", type=int, default=None,
+                   help="training epochs (default: the estimator's)")
     p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
     p.add_argument("--test-size", type=_fraction, default=0.2,
                    help="fraction of the data set's groups held out, in (0, 1) (default 0.2)")
-    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--random-state", type=int, default=0,
+                   help="seed of the hold-out split and the training (default 0)")
     p.add_argument("--data-path", default=None, help="data folder (default $SIGEST_DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("evaluate", help="score a saved denoiser on a registered data set")
+    p = sub.add_parser("evaluate", help="score a saved denoiser on a registered data set",
+                       description="Score a saved denoiser on a registered data set: on its "
+                       "(noisy, clean) pairs, or on its clean epochs mixed with the model's own "
+                       "noise (held-out part, fixed seed); prints RRMSE_t and CC of the noisy "
+                       "input and of the denoised output.")
     p.add_argument("file", help="model file written by save() / sigest fit")
     p.add_argument("--dataset", required=True, help="registered data set name")
     p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
@@ -897,5 +909,5 @@ def register_commands(sub):
     p.add_argument("--channel", default=None, help="channel to show (default: the first)")
     p.add_argument("--start", type=float, default=0.0, help="seconds")
     p.add_argument("--duration", type=float, default=5.0, help="seconds")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or notices")
     p.set_defaults(func=cmd_plot)

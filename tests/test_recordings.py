@@ -539,3 +539,16 @@ def test_fit_refuses_the_full_eegdenoisenet_split_clearly(monkeypatch, capsys):
     monkeypatch.setattr(sigest.plugins, "get_dataset_loader", lambda name: lambda **kw: bunch)
     assert main(["fit", "tiny-conv-denoiser", "--dataset", "eegdenoisenet", "--quiet"]) == 2
     assert "load_eegdenoisenet" in capsys.readouterr().err
+
+
+def test_fit_on_a_data_set_that_needs_arguments_is_a_clear_error(shared_data, capsys):
+    # load_nstdb(record) raised a bare TypeError traceback from inside the command
+    assert main(["fit", "tiny-conv-denoiser", "--dataset", "nstdb", "--data-path",
+                 str(shared_data), "--quiet"]) == 2
+    assert "not a set of signal epochs" in capsys.readouterr().err
+
+
+def test_plugins_all_lists_every_registered_name(capsys):
+    assert main(["plugins", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in sigest.list_noises())
