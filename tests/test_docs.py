@@ -401,22 +401,3 @@ def test_numbers_quoted_in_the_prose_match_the_results_files():
         if sentence not in text:
             wrong.append(f"{page} should say: {sentence}")
     assert not wrong, "\n".join(wrong)
-
-
-def _public_objects():
-    import sigest
-
-    return [(name, getattr(sigest, name)) for name in sigest.__all__
-            if callable(getattr(sigest, name))]
-
-
-@pytest.mark.parametrize("name, obj", _public_objects(), ids=[n for n, _ in _public_objects()])
-def test_examples_in_the_public_docstrings_run(name, obj):
-    import doctest
-    import importlib
-
-    finder, runner = doctest.DocTestFinder(recurse=False), doctest.DocTestRunner(verbose=False)
-    module = importlib.import_module(obj.__module__)  # examples see their module, as in pytest
-    for test in finder.find(obj, name, module=module, globs=dict(vars(module))):
-        runner.run(test)
-    assert runner.failures == 0, f"{runner.failures} example(s) of sigest.{name} failed"

@@ -18,7 +18,9 @@ classifiers).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import math
 import re
 import warnings
@@ -211,7 +213,8 @@ class BraindecodeClassifier(SignalClassifier):
 
     def initialize_module(self):
         try:
-            return super().initialize_module()
+            with _without_notice(_OWN_DEFAULT_DEPRECATED):
+                return super().initialize_module()
         except ValueError as exc:
             clear = self._clear_error(exc)
             if clear is None:
@@ -279,6 +282,28 @@ def _make_class(model_name, model_class):
                 "__qualname__": class_name, "model_name": model_name})
     __init__.__qualname__ = f"{class_name}.__init__"
     return cls
+
+
+# braindecode's EEGNet calls its own default deprecated, on every build: noise that a user of
+# the default can do nothing about
+_OWN_DEFAULT_DEPRECATED = "Parameter 'final_layer_with_constraint=False' is deprecated"
+
+
+@contextlib.contextmanager
+def _without_notice(start):
+    """Drop the warnings starting with ``start``, which mne's ``warn`` (braindecode's) sends both
+    to :mod:`warnings` and to the ``mne`` logger."""
+    def keep(record):
+        return not record.getMessage().startswith(start)
+
+    logger = logging.getLogger("mne")
+    logger.addFilter(keep)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", re.escape(start))
+            yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def _build_classes():
