@@ -305,6 +305,17 @@ def test_generator_ema_leaves_the_average_of_the_steps_in_the_generator(cls):
     np.testing.assert_array_equal(gen.sample(4, random_state=0), gen.sample(4, random_state=0))
 
 
+def test_generator_ema_keeps_no_spare_copy_of_the_weights():
+    X, _ = _toy()
+    ema = GeneratorEMA(0.9)
+    gen = GANGenerator(max_epochs=1, batch_size=16, callbacks=[ema], random_state=0,
+                       **SMALL[GANGenerator]).fit(X)
+    assert ema.average_ is None  # the average is needed while training only
+    before = gen.sample(3, random_state=0)
+    gen.partial_fit(X)  # continued training starts a new average from the current weights
+    assert ema.average_ is None and not np.array_equal(before, gen.sample(3, random_state=0))
+
+
 def _initial_state(cls, X, y):
     """The generator's weights before the first step (same seed, no training)."""
     gen = cls(max_epochs=0, batch_size=16, random_state=0, **SMALL[cls]).fit(X, y)

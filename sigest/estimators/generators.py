@@ -67,6 +67,9 @@ class GeneratorEMA(Callback):
 
     def on_train_end(self, net, **kwargs):
         net.module_.generator.load_state_dict(self.average_)
+        # the average is in the generator now; kept, it would double its weights in memory and
+        # pickles
+        self.average_ = None
 
 
 class _BatchNormSafeSteps:
