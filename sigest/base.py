@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import time
 
 import numpy as np
@@ -38,7 +39,7 @@ from skorch.callbacks import (
     ProgressBar,
 )
 from skorch.dataset import ValidSplit
-from skorch.utils import to_numpy
+from skorch.utils import TeeGenerator, to_numpy
 
 from . import persistence
 from .models.gan import hann_power
@@ -1109,12 +1110,15 @@ class SignalGenerator(_SignalNet, NeuralNet):
         ``lr_discriminator`` is given.
     lr_discriminator : float, optional
         A separate learning rate for the discriminator (the two time-scale update rule of
-        Heusel et al. 2017; e.g. ``lr=1e-4, lr_discriminator=4e-4``).
+        Heusel et al. 2017; e.g. ``lr=1e-4, lr_discriminator=4e-4``). skorch's ``LRScheduler``
+        schedules ``optimizer_``, the generator's; the discriminator's rate stays fixed.
     max_epochs : int, default=50
     batch_size : int, default=64
     train_split : None, default=None
         Generators train on all data.
     callbacks : list of skorch callbacks, optional
+        Gradient callbacks (``GradientNormClipping``) act on the discriminator's gradients
+        after each critic step and on the generator's after each generator step.
     loss : {"gan", "wgan-gp"}, default="gan"
         Non-saturating GAN loss, or the Wasserstein loss with gradient penalty.
     n_critic : int, default=1
@@ -1137,8 +1141,10 @@ class SignalGenerator(_SignalNet, NeuralNet):
     sampling_strategy : str, float or dict, default="auto"
         Target class counts of :meth:`fit_resample`, in imbalanced-learn's convention:
         ``"minority"``, ``"not minority"``, ``"not majority"`` (= ``"auto"``) or ``"all"`` bring
-        those classes up to the majority's count; a float is the minority/majority ratio wanted
-        (two classes); a dict maps a class to its wanted count.
+        those classes up to the majority's count; a float in (0, 1] is the minority/majority
+        ratio wanted (two classes); a dict maps a class to its wanted count; a callable takes
+        ``y`` and returns such a dict. As in imbalanced-learn, a ratio or a count below the
+        present one is an error (over-sampling never removes epochs).
     sfreq : float, optional
     random_state : int, RandomState or None, default=None
     verbose : int, default=0
@@ -1210,12 +1216,16 @@ class SignalGenerator(_SignalNet, NeuralNet):
                                      and not isinstance(lr_d, bool) and lr_d > 0):
             raise ValueError(f"lr_discriminator must be a positive number or None; got {lr_d!r}")
         check_non_negative(self.spectral_weight, "spectral_weight")
+        check_non_negative(self.gp_weight, "gp_weight")
         check_non_negative_int(self.spectral_bands, "spectral_bands")
         if self.spectral_bands and not self.spectral_weight:
             raise ValueError(f"spectral_bands={self.spectral_bands} needs spectral_weight > 0 "
                              f"(it adds to the spectral term); got spectral_weight="
                              f"{self.spectral_weight!r}")
         X3, rank = self._check_X(X, reset=reset)
+        if self.spectral_bands and X3.shape[-1] < 2:
+            raise ValueError(f"spectral_bands needs epochs of at least 2 samples (a band above "
+                             f"DC); got n_times={X3.shape[-1]}")
         if reset:
             self.output_rank_ = rank
             self.data_mean_ = X3.mean(axis=(0, 2), keepdims=True)[0]
@@ -1314,6 +1324,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
                 fake = self.module_.generator(self._latent(len(real)), labels)
             loss_d = self._d_loss(real, fake, labels)
             loss_d.backward()
+            self.notify("on_grad_computed", batch=batch, named_parameters=TeeGenerator(
+                self.module_.discriminator.named_parameters()))
             self.optimizer_discriminator_.step()
         self.optimizer_.zero_grad()
         fake = self.module_.generator(self._latent(len(real)), labels)
@@ -1321,6 +1333,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         if self.spectral_weight:
             loss_g = loss_g + self.spectral_weight * self._spectral_loss(real, fake, labels)
         loss_g.backward()
+        self.notify("on_grad_computed", batch=batch,
+                    named_parameters=TeeGenerator(self.module_.generator.named_parameters()))
         self.optimizer_.step()
         self.history.record_batch("train_loss_d", loss_d.item())
         return {"loss": loss_g.detach(), "y_pred": fake.detach()}
@@ -1347,7 +1361,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         -------
         X : ndarray of shape (n_samples, n_times) or (n_samples, n_channels, n_times)
             In the units and rank of the training data.
-        y : ndarray of shape (n_samples,), only if ``return_y``
+        y : ndarray of shape (n_samples,) or None, only if ``return_y``
+            None for a generator fitted without labels.
         """
         self._check_fitted()
         check_non_negative_int(n_samples, "n_samples")
@@ -1396,11 +1411,12 @@ class SignalGenerator(_SignalNet, NeuralNet):
         -------
         X_resampled, y_resampled : ndarrays
         """
+        if y is None:
+            raise ValueError("fit_resample needs the class labels y of X; got y=None")
+        targets = _sampling_targets(self.sampling_strategy, column_or_1d(y))  # before training
         self.fit(X, y)
         X3, rank = check_signals(X, sfreq=self._sfreq_for_check())
         y = column_or_1d(y)
-        counts = dict(zip(*np.unique(y, return_counts=True)))
-        targets = _sampling_targets(self.sampling_strategy, counts)
         X_parts, y_parts = [restore_rank(X3.copy(), rank)], [y.copy()]
         for offset, (label, n_new) in enumerate(sorted(targets.items(), key=lambda kv: str(kv))):
             if n_new > 0:
@@ -1413,27 +1429,47 @@ class SignalGenerator(_SignalNet, NeuralNet):
 _STRATEGIES = ("auto", "not majority", "not minority", "minority", "all")
 
 
-def _sampling_targets(strategy, counts):
+def _sampling_targets(strategy, y):
     """How many synthetic epochs per class, under imbalanced-learn's ``sampling_strategy``."""
+    counts = dict(zip(*np.unique(y, return_counts=True)))
+    if len(counts) < 2:
+        raise ValueError(f"fit_resample needs at least 2 classes in y; got {len(counts)}")
     majority = max(counts.values())
+    minority = min(counts, key=counts.get)
+    if callable(strategy):
+        strategy = strategy(y)
+        if not isinstance(strategy, dict):
+            raise ValueError(f"a callable sampling_strategy must return a dict of class counts; "
+                             f"got {strategy!r}")
     if isinstance(strategy, str) and strategy in _STRATEGIES:
         # the classes to bring up to the majority's count (the majority itself needs none)
-        minority = min(counts, key=counts.get)
         chosen = {"minority": [minority],
                   "not minority": [c for c in counts if c != minority]}.get(strategy, counts)
         return {c: majority - counts[c] for c in chosen}
-    if isinstance(strategy, float):
+    if isinstance(strategy, numbers.Real) and not isinstance(strategy, bool):
         if len(counts) != 2:
             raise ValueError("a float sampling_strategy is for two classes only")
-        minority = min(counts, key=counts.get)
-        return {minority: max(int(strategy * majority) - counts[minority], 0)}
+        if not 0 < strategy <= 1:
+            raise ValueError(f"a float sampling_strategy is a minority/majority ratio in (0, 1]; "
+                             f"got {strategy!r}")
+        wanted = int(strategy * majority)
+        if wanted < counts[minority]:
+            raise ValueError(f"sampling_strategy={strategy!r} asks {wanted} epochs of class "
+                             f"{minority!r}, which has {counts[minority]}; over-sampling never "
+                             "removes epochs, so increase the ratio")
+        return {minority: wanted - counts[minority]}
     if isinstance(strategy, dict):
         unknown = set(strategy) - set(counts)
         if unknown:
             raise ValueError(f"sampling_strategy names classes not in y: {sorted(unknown)}")
-        return {c: max(int(n) - counts[c], 0) for c, n in strategy.items()}
+        fewer = {c: (int(n), counts[c]) for c, n in strategy.items() if int(n) < counts[c]}
+        if fewer:
+            raise ValueError(f"sampling_strategy asks fewer epochs than a class has "
+                             f"{{class: (asked, present)}} = {fewer}; over-sampling never "
+                             "removes epochs")
+        return {c: int(n) - counts[c] for c, n in strategy.items()}
     raise ValueError(
-        f"sampling_strategy must be one of {', '.join(map(repr, _STRATEGIES))}, a float or a "
-        f"dict; got {strategy!r}"
+        f"sampling_strategy must be one of {', '.join(map(repr, _STRATEGIES))}, a float, a dict "
+        f"or a callable; got {strategy!r}"
     )
 

@@ -50,8 +50,9 @@ def check_non_negative(value, name):
     --------
     >>> check_non_negative(0.5, "weight")
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite non-negative number; got {value!r}")
 
 
 def check_non_negative_int(value, name):

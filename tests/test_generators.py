@@ -498,7 +498,7 @@ def test_spectral_bands_without_spectral_weight_is_named():
 @pytest.mark.parametrize("bad", [-1.0, "high", True])
 def test_bad_spectral_weight_is_named(bad):
     X, _ = _toy()
-    with pytest.raises(ValueError, match="spectral_weight must be a non-negative number"):
+    with pytest.raises(ValueError, match="spectral_weight must be a finite non-negative number"):
         GANGenerator(max_epochs=1, spectral_weight=bad).fit(X)
 
 
@@ -544,13 +544,14 @@ def test_wavegan_random_crop_samples_are_deterministic():
 def test_sampling_strategies_follow_imbalanced_learn(strategy, expected):
     from sigest.base import _sampling_targets
 
-    assert _sampling_targets(strategy, {"a": 10, "b": 4, "c": 2}) == expected
+    y = np.repeat(["a", "b", "c"], [10, 4, 2])
+    assert _sampling_targets(strategy, y) == expected
 
 
 def test_bad_sampling_strategy_lists_the_accepted_ones():
     X, y = _toy()
     gen = GANGenerator(max_epochs=1, sampling_strategy="majority", **SMALL[GANGenerator])
-    with pytest.raises(ValueError, match="'minority', 'all', a float or a dict; got 'majority'"):
+    with pytest.raises(ValueError, match="'all', a float, a dict or a callable; got 'majority'"):
         gen.fit_resample(X, y)
 
 
@@ -577,3 +578,81 @@ def test_line_freq_above_nyquist_is_refused():
     with pytest.raises(ValueError, match=r"line_freq=\(50, 100\) must lie below the Nyquist "
                                          r"frequency 86.8 Hz of sfreq=173.6; 100 would alias"):
         GANGenerator(max_epochs=0, line_freq=(50, 100), sfreq=173.6).fit(X)
+
+
+class _GradSpy(Callback):
+    def initialize(self):
+        self.calls_ = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.calls_.append(len(list(named_parameters)))
+
+
+def test_gradient_callbacks_see_both_networks_steps():
+    # train_step never notified on_grad_computed: GradientNormClipping silently did nothing
+    from skorch.callbacks import GradientNormClipping
+
+    X, _ = _toy(n=32)
+    spy = _GradSpy()
+    gen = GANGenerator(max_epochs=1, batch_size=16, n_critic=2, callbacks=[spy], random_state=0,
+                       **SMALL[GANGenerator]).fit(X)
+    n_d = len(list(gen.module_.discriminator.parameters()))
+    n_g = len(list(gen.module_.generator.parameters()))
+    assert spy.calls_ == [n_d, n_d, n_g] * 2  # 2 batches: 2 critic steps, then 1 generator step
+    plain = GANGenerator(max_epochs=2, batch_size=16, random_state=0, **SMALL[GANGenerator])
+    clipped = GANGenerator(max_epochs=2, batch_size=16, random_state=0,
+                           callbacks=[GradientNormClipping(1e-6)], **SMALL[GANGenerator])
+    assert not np.allclose(plain.fit(X).sample(4, random_state=0),
+                           clipped.fit(X).sample(4, random_state=0))
+
+
+@pytest.mark.parametrize("strategy", [
+    "auto", "minority", "not minority", "not majority", "all", 0.5, 1, np.float32(0.8),
+    {"seizure": 40}, {"rest": 50, "seizure": 30}, lambda y: {"seizure": 2 * np.sum(y == "seizure")},
+])
+def test_sampling_strategy_counts_match_imbalanced_learn(strategy):
+    ros = pytest.importorskip("imblearn.over_sampling").RandomOverSampler
+    X, y = _toy(n=60, minority=12)
+    _, y_ref = ros(sampling_strategy=strategy, random_state=0).fit_resample(X, y)
+    gen = GANGenerator(max_epochs=1, sampling_strategy=strategy, random_state=0,
+                       **SMALL[GANGenerator])
+    _, y_res = gen.fit_resample(X, y)
+    assert dict(zip(*np.unique(y_res, return_counts=True))) == dict(
+        zip(*np.unique(y_ref, return_counts=True)))
+
+
+@pytest.mark.parametrize("strategy, y_kind, match", [
+    (0.1, "two", "over-sampling never removes"),  # 12/48 is 0.25 already
+    (1.5, "two", r"ratio in \(0, 1\]"),
+    ({"seizure": 5}, "two", "fewer epochs than a class has"),
+    ("auto", "one", "at least 2 classes"),
+])
+def test_sampling_strategy_errors_as_imbalanced_learn_before_training(strategy, y_kind, match):
+    X, y = _toy(n=60, minority=12)
+    if y_kind == "one":
+        y = np.full(len(y), "rest")
+    gen = GANGenerator(max_epochs=50, sampling_strategy=strategy, **SMALL[GANGenerator])
+    with pytest.raises(ValueError, match=match):
+        gen.fit_resample(X, y)
+    assert not hasattr(gen, "module_")  # refused before any training
+    with pytest.raises(ValueError, match="needs the class labels"):
+        gen.fit_resample(X, None)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"loss": "wgan-gp", "gp_weight": -1.0}, "gp_weight"),
+    ({"loss": "wgan-gp", "gp_weight": None}, "gp_weight"),
+    ({"spectral_weight": float("nan")}, "spectral_weight"),
+    ({"spectral_weight": float("inf")}, "spectral_weight"),
+])
+def test_bad_loss_weights_are_refused_before_training(params, match):
+    X, _ = _toy(n=20)
+    with pytest.raises(ValueError, match=match):
+        GANGenerator(max_epochs=1, **SMALL[GANGenerator], **params).fit(X)
+
+
+def test_spectral_bands_need_two_samples():
+    X = np.random.default_rng(0).standard_normal((20, 1))
+    with pytest.raises(ValueError, match="n_times=1"):
+        GANGenerator(max_epochs=1, spectral_weight=1.0, spectral_bands=4).fit(X)
