@@ -15,16 +15,22 @@ from sigest.estimators.ecg import (
     record_split,
     standardize_records,
 )
-from sigest.models.cdae_bam import CDAEBAM, BatchAttention
+from sigest.models.cdae_bam import CDAEBAM, BatchAttention, BlockAttention
 from sigest.noise import NoiseInjector
 
 
 # ------------------------------------------------------------------------------ the network
+@pytest.mark.parametrize("attention", ["channel", "block"])
 @pytest.mark.parametrize("n_filters", [(4,), (4, 8), (8, 8, 16, 16, 16)])
 @pytest.mark.parametrize("shape", [(3, 1, 256), (2, 2, 256), (2, 1, 1), (2, 3, 37)])
-def test_cdae_bam_keeps_shape(n_filters, shape):
-    net = CDAEBAM(shape[1], shape[2], n_filters=n_filters, kernel_size=5)
+def test_cdae_bam_keeps_shape(n_filters, shape, attention):
+    net = CDAEBAM(shape[1], shape[2], n_filters=n_filters, kernel_size=5, attention=attention)
     assert net(torch.randn(*shape)).shape == shape
+
+
+def test_cdae_bam_refuses_an_unknown_attention():
+    with pytest.raises(ValueError, match="attention must be 'channel' or 'block'; got 'cbam'"):
+        CDAEBAM(1, 256, attention="cbam")
 
 
 @pytest.mark.parametrize("kernel_size", [16, 0, 9.0, True])
@@ -58,6 +64,17 @@ def test_batch_attention_reweights_feature_maps_in_0_1():
     weights = attention(x) / x
     assert torch.all((weights > 0) & (weights < 1))
     assert torch.allclose(weights, weights[..., :1].expand_as(weights))  # one weight per map
+
+
+def test_block_attention_weights_are_a_channel_times_a_time_weight_in_0_1():
+    # the paper's module: a weight per channel (channel gate) times one per time step (spatial)
+    attention = BlockAttention(32)
+    x = torch.rand(4, 6, 32) + 0.5
+    weights = attention(x) / x
+    assert torch.all((weights > 0) & (weights < 1))
+    ratio = weights / weights[:, :1]  # divides out the time weights: channel weights remain
+    assert torch.allclose(ratio, ratio[..., :1].expand_as(ratio), atol=1e-5)
+    assert not torch.allclose(weights[:, 0], weights[:, 0, :1].expand_as(weights[:, 0]))
 
 
 # ---------------------------------------------------------------------------- the estimator
@@ -118,12 +135,14 @@ def test_fit_on_real_ecg_raises_snr(shared_data, monkeypatch):
     rng = np.random.default_rng(0)
     train = rng.choice(np.flatnonzero(groups != "103"), 300, replace=False)
     test = rng.choice(np.flatnonzero(groups == "103"), 100, replace=False)
-    den = CDAEBAMDenoiser(max_epochs=4, lr=3e-3, random_state=0).fit(X[train])
     test_noise = NoiseInjector(ECG_NOISE_MIXTURE, snr_db=0.0, sfreq=360.0, split="test",
                                snr_definition="power", data_path=shared_data, random_state=1)
     noisy = test_noise.fit_transform(X[test])
-    gain = metrics.snr_improvement(X[test], den.transform(noisy), noisy)
-    assert gain > 1.5, f"SNR gain {gain:.2f} dB"
+    for attention in ("channel", "block"):  # sigest's default and the paper's module
+        den = CDAEBAMDenoiser(max_epochs=12, lr=3e-3, random_state=0,
+                              module__attention=attention).fit(X[train])
+        gain = metrics.snr_improvement(X[test], den.transform(noisy), noisy)
+        assert gain > 3.0, f"{attention} attention: SNR gain {gain:.2f} dB"
 
 
 def test_save_load_roundtrip(tmp_path):

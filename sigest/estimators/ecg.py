@@ -80,8 +80,9 @@ class CDAEBAMDenoiser(SignalDenoiser):
     ----------
     module : type of torch.nn.Module, default=CDAEBAM
         The network; its parameters are reached as ``module__n_filters`` (16, 32, 32, 32; the
-        number of levels is the depth), ``module__kernel_size`` (9), ``module__reduction`` (4)
-        and ``module__residual`` (True: the network estimates the noise and subtracts it, so the
+        number of levels is the depth), ``module__kernel_size`` (9), ``module__reduction`` (4),
+        ``module__attention`` ("channel"; "block" is the paper's block attention module) and
+        ``module__residual`` (True: the network estimates the noise and subtracts it, so the
         estimator's own ``residual`` option needs ``module__residual=False``).
     lr : float, default=1e-3
         Adam's learning rate.
