@@ -1121,8 +1121,11 @@ class SignalGenerator(_SignalNet, NeuralNet):
         after each critic step and on the generator's after each generator step.
     loss : {"gan", "wgan-gp"}, default="gan"
         Non-saturating GAN loss, or the Wasserstein loss with gradient penalty.
-    n_critic : int, default=1
-        Discriminator updates per generator update.
+    n_critic : int or None, default=None
+        Discriminator updates per generator update; None: 1 for ``loss="gan"``, 5 for
+        ``"wgan-gp"`` (Gulrajani et al. 2017). Each update reuses the batch's real epochs with
+        fresh synthetic ones (WGAN-GP's paper draws new real epochs too), so an epoch is
+        ``n_critic`` critic passes over the data.
     gp_weight : float, default=10.0
         Weight of the gradient penalty (``loss="wgan-gp"``).
     spectral_weight : float, default=0.0
@@ -1166,7 +1169,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
 
     def __init__(self, module=None, *, criterion=torch.nn.BCEWithLogitsLoss,
                  optimizer=torch.optim.Adam, lr=2e-4, max_epochs=50, batch_size=64,
-                 train_split=None, callbacks=None, loss="gan", n_critic=1, gp_weight=10.0,
+                 train_split=None, callbacks=None, loss="gan", n_critic=None, gp_weight=10.0,
                  sampling_strategy="auto", sfreq=None, random_state=None, verbose=0, device="cpu",
                  warm_start=False, lr_discriminator=None, spectral_weight=0.0, spectral_bands=0,
                  **kwargs):
@@ -1198,7 +1201,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         kwargs = self.get_params_for("optimizer")
         kwargs.setdefault("lr", self.lr)
         if self.optimizer in (torch.optim.Adam, torch.optim.AdamW):
-            kwargs.setdefault("betas", (0.5, 0.999))  # the usual GAN setting
+            # the usual GAN setting, and WGAN-GP's (Gulrajani et al. 2017)
+            kwargs.setdefault("betas", (0.5, 0.9) if self.loss == "wgan-gp" else (0.5, 0.999))
         self.optimizer_ = self.optimizer(self.module_.generator.parameters(), **kwargs)
         if self.lr_discriminator is not None:
             kwargs["lr"] = self.lr_discriminator
@@ -1209,8 +1213,11 @@ class SignalGenerator(_SignalNet, NeuralNet):
     def _prepare_fit(self, X, y, *, reset):
         if self.loss not in ("gan", "wgan-gp"):
             raise ValueError(f"loss must be 'gan' or 'wgan-gp'; got {self.loss!r}")
-        if not (isinstance(self.n_critic, (int, np.integer)) and self.n_critic >= 1):
-            raise ValueError(f"n_critic must be a positive integer; got {self.n_critic!r}")
+        if self.n_critic is not None and not (
+                isinstance(self.n_critic, (int, np.integer)) and not isinstance(self.n_critic, bool)
+                and self.n_critic >= 1):
+            raise ValueError(f"n_critic must be a positive integer or None; got "
+                             f"{self.n_critic!r}")
         lr_d = self.lr_discriminator
         if lr_d is not None and not (isinstance(lr_d, (int, float, np.number))
                                      and not isinstance(lr_d, bool) and lr_d > 0):
@@ -1318,7 +1325,8 @@ class SignalGenerator(_SignalNet, NeuralNet):
         real, yi = batch
         real = real.to(self.device)
         labels = self._labels(yi)
-        for _ in range(self.n_critic):
+        n_critic = self.n_critic or (5 if self.loss == "wgan-gp" else 1)
+        for _ in range(n_critic):
             self.optimizer_discriminator_.zero_grad()
             with torch.no_grad():
                 fake = self.module_.generator(self._latent(len(real)), labels)

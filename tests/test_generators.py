@@ -420,8 +420,8 @@ def test_spectral_features_groups_split_the_full_set():
 @pytest.mark.parametrize("cls", GENERATORS)
 def test_spectral_weight_pulls_the_synthetic_spectrum_towards_the_real_one(cls):
     X, y = _toy(n=120, minority=60)
-    kwargs = dict(max_epochs=20, batch_size=16, lr=1e-3, loss="wgan-gp", random_state=0,
-                  **SMALL[cls])
+    kwargs = dict(max_epochs=20, batch_size=16, lr=1e-3, loss="wgan-gp", n_critic=1,
+                  random_state=0, **SMALL[cls])
     gap = {}
     for weight in (0.0, 5.0):
         gen = cls(spectral_weight=weight, **kwargs).fit(X, y)
@@ -656,3 +656,18 @@ def test_spectral_bands_need_two_samples():
     X = np.random.default_rng(0).standard_normal((20, 1))
     with pytest.raises(ValueError, match="n_times=1"):
         GANGenerator(max_epochs=1, spectral_weight=1.0, spectral_bands=4).fit(X)
+
+
+def test_wgan_gp_defaults_to_the_papers_critic_steps_and_betas():
+    # loss="wgan-gp" alone gave n_critic=1 and betas (0.5, 0.999), the plain GAN's settings
+    X, _ = _toy(n=32)
+    spy = _GradSpy()
+    gen = GANGenerator(max_epochs=1, batch_size=32, loss="wgan-gp", callbacks=[spy],
+                       random_state=0, **SMALL[GANGenerator]).fit(X)
+    assert len(spy.calls_) == 5 + 1  # one batch: 5 critic steps, then the generator's
+    assert gen.optimizer_.defaults["betas"] == (0.5, 0.9)
+    plain = GANGenerator(max_epochs=1, callbacks=[_GradSpy()], **SMALL[GANGenerator]).fit(X)
+    assert len(plain.callbacks[0].calls_) == 2 * 1
+    assert plain.optimizer_.defaults["betas"] == (0.5, 0.999)
+    with pytest.raises(ValueError, match="n_critic must be a positive integer or None"):
+        GANGenerator(n_critic=0).fit(X)

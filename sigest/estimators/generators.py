@@ -110,13 +110,13 @@ class GANGenerator(_BatchNormSafeSteps, SignalGenerator):
         (:class:`sigest.models.gan.LineNoise`); needs the sampling frequency (``sfreq`` or an
         mne object). None for none.
     lr : float, default=2e-4
-        Learning rate of both optimizers (Adam with betas (0.5, 0.999) unless
-        ``optimizer__betas`` is given).
+        Learning rate of both optimizers (Adam with betas (0.5, 0.999), or (0.5, 0.9) with
+        ``loss="wgan-gp"``, unless ``optimizer__betas`` is given).
     max_epochs : int, default=100
     batch_size : int, default=64
     loss : {"gan", "wgan-gp"}, default="gan"
-        The seed's binary cross-entropy GAN, or WGAN-GP (then ``n_critic=5`` and
-        ``optimizer__betas=(0.5, 0.9)`` are the usual choices).
+        The seed's binary cross-entropy GAN, or WGAN-GP (then ``n_critic`` defaults to 5 and
+        Adam's betas to (0.5, 0.9), the paper's; its lr is 1e-4).
     **kwargs
         Every other parameter of :class:`sigest.base.SignalGenerator` (``n_critic``,
         ``gp_weight``, ``sampling_strategy``, ``random_state``, ``verbose``, ...) and skorch's
@@ -191,8 +191,8 @@ class WaveGANGenerator(_BatchNormSafeSteps, SignalGenerator):
     max_epochs : int, default=100
     batch_size : int, default=64
     loss : {"gan", "wgan-gp"}, default="gan"
-        WaveGAN's paper trains with WGAN-GP (``loss="wgan-gp", n_critic=5``, Adam lr 1e-4,
-        ``optimizer__betas=(0.5, 0.9)``).
+        WaveGAN's paper trains with WGAN-GP (``loss="wgan-gp"``, which sets ``n_critic=5`` and
+        Adam's betas (0.5, 0.9) unless given; the paper's lr is 1e-4).
     **kwargs
         Every other parameter of :class:`sigest.base.SignalGenerator` and skorch's prefixed ones.
 
