@@ -8,6 +8,13 @@ with ``random_crop=True``, one coarsest period longer and cropped at a random of
 discriminator mirrors it with strided 1-D convolutions, LeakyReLU(0.2) and phase shuffle
 between layers, then a dense score. Either side is class-conditional when ``n_classes > 0``
 (label embedding in the generator, projection in the discriminator).
+
+Widths follow the reference code (``chrisdonahue/wavegan``): the dense layer makes
+``model_size * 2 ** (n_layers - 1)`` feature maps, halved by each upsampling layer. Differences
+from it: a linear output instead of tanh (sigest standardises the data, so epochs are not
+bounded), a Gaussian latent instead of a uniform one, batch normalisation in the generator by
+default (``batch_norm``; the paper has none) and a phase-shuffle shift drawn per epoch instead
+of one per batch.
 """
 
 import math
@@ -96,7 +103,7 @@ class WaveGANGenerator(nn.Module):
         self.base_length = max(1, math.ceil((n_times + self.crop.n_latent * (period - 1))
                                             / period))
         widths = _channels(model_size, n_layers)
-        self.first_width = widths[0] * 2
+        self.first_width = widths[0]  # the paper's dense layer makes 16 * model_size maps
         self.condition = LatentWithLabels(n_classes, min(50, latent_dim))
         self.dense = nn.Linear(latent_dim + self.condition.extra,
                                self.first_width * self.base_length)
