@@ -58,6 +58,7 @@ TABLES = {
     "ecg_denoising": _seed_mixture("ecg_denoising.json"),
     "ecg_denoising_recipe": _seed_mixture("ecg_denoising_recipe.json"),
     "ecg_denoising_paper_size": _seed_mixture("ecg_denoising_paper-size.json"),
+    "ecg_denoising_block_attention": _seed_mixture("ecg_denoising_block-attention.json"),
     "ecg_ceiling": Table(
         "ecg_ceiling.json", {"protocol": "seed-mixture", "seed": "mean"},
         ("fc_hz", "n", "snr_in_db", "snr", "snr_improvement_db")),
