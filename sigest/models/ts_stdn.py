@@ -14,8 +14,8 @@ the maps and classified.
 Compared with the authors' code, this module infers any ``(C, T)`` (it pads internally to a
 multiple of the network's total pooling factor and crops the reconstructions back), embeds the
 two streams separately (the authors' code assumes equally long temporal and spectral feature
-maps), and uses the log-magnitude of the STFT (the authors' code takes the logs of the real and
-imaginary parts).
+maps), and uses the log-magnitude of a Hann-windowed STFT (the authors' code takes the logs of
+the real and imaginary parts of an unwindowed, rectangular-window STFT).
 """
 
 import torch
