@@ -1385,7 +1385,11 @@ class SignalGenerator(_SignalNet, NeuralNet):
                 y_arr = np.full(n_samples, y) if np.ndim(y) == 0 else column_or_1d(y)
                 if len(y_arr) != n_samples:
                     raise ValueError(f"y must have n_samples={n_samples} labels; got {len(y_arr)}")
-                unknown = np.setdiff1d(y_arr, self.classes_)
+                try:
+                    unknown = np.setdiff1d(y_arr, self.classes_)
+                except TypeError:  # labels numpy cannot compare with classes_ (None, mixed)
+                    unknown = np.array([v for v in y_arr if v not in set(self.classes_)],
+                                       dtype=object)
                 if len(unknown):
                     raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
                                      f"{self.classes_.tolist()}")

@@ -671,3 +671,10 @@ def test_wgan_gp_defaults_to_the_papers_critic_steps_and_betas():
     assert plain.optimizer_.defaults["betas"] == (0.5, 0.999)
     with pytest.raises(ValueError, match="n_critic must be a positive integer or None"):
         GANGenerator(n_critic=0).fit(X)
+
+
+def test_sample_names_labels_numpy_cannot_compare():
+    X, y = _toy(n=32)
+    gen = GANGenerator(max_epochs=1, **SMALL[GANGenerator]).fit(X, y)
+    with pytest.raises(ValueError, match=r"y has labels \[None\] not in classes_"):
+        gen.sample(2, y=[None, "rest"])
