@@ -71,6 +71,9 @@ TABLES = {
     "eeg_synthesis_random_crop": Table(
         "eeg_synthesis_random-crop-3seeds.json", {"seed": "mean"}, ("config", "n") + FIDELITY[1:],
         sort=("c2st_auc",)),
+    "eeg_synthesis_paper_width": Table(
+        "eeg_synthesis_paper-width.json", {"seed": "mean"}, ("config", "n") + FIDELITY[1:],
+        sort=("c2st_auc",)),
     "sleep_staging": Table(
         "sleep_staging_large.json", {"seed": "mean", "test_noise": "none"}, SLEEP,
         sort=("-macro_f1",)),
