@@ -354,6 +354,9 @@ class DenoisingScorer:
         self.name = name or metric.__name__
 
     def __call__(self, estimator, X, y=None, **kwargs):
+        if kwargs.get("sample_weight") is not None:  # silently ignored, it would mislead
+            raise ValueError(f"scorer {self.name!r} weighs every epoch equally; it does not take "
+                             "sample_weight")
         if hasattr(estimator, "noisy_pairs"):
             noisy, clean = estimator.noisy_pairs(X, y)
         elif y is not None and np.shape(y) == np.shape(X):

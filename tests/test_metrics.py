@@ -302,6 +302,9 @@ def test_scorer_on_plain_transformer_needs_clean_targets(clean):
     assert get_scorer("neg_rmse")(identity, noisy, clean) == pytest.approx(-1.0)
     with pytest.raises(TypeError, match="clean targets"):
         get_scorer("neg_rmse")(identity, noisy)
+    # weights were silently ignored: the score looked weighted and was not
+    with pytest.raises(ValueError, match="does not take sample_weight"):
+        get_scorer("neg_rmse")(identity, noisy, clean, sample_weight=np.ones(len(clean)))
 
 
 def test_classification_scorer(clean):
