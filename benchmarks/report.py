@@ -68,6 +68,10 @@ TABLES = {
         "eeg_synthesis.json", {"test": "usefulness", "seed": "mean"},
         ("classifier", "augmentation", "n", "balanced_accuracy"),
         sort=("classifier", "-balanced_accuracy")),
+    "eeg_synthesis_usefulness_paper_width": Table(
+        "eeg_synthesis_paper-width-useful.json", {"test": "usefulness", "seed": "mean"},
+        ("classifier", "augmentation", "n", "balanced_accuracy"),
+        sort=("classifier", "-balanced_accuracy")),
     "eeg_synthesis_random_crop": Table(
         "eeg_synthesis_random-crop-3seeds.json", {"seed": "mean"}, ("config", "n") + FIDELITY[1:],
         sort=("c2st_auc",)),
