@@ -48,9 +48,7 @@ from .plugins import hookimpl
 from .validation import (
     check_sfreq,
     check_signals,
-    is_mne_data,
     mne_sfreq,
-    mne_to_array,
     restore_rank,
 )
 
@@ -711,7 +709,7 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         if sfreq is None and X is not None:
             sfreq = mne_sfreq(X)  # an mne object, or the list scikit-learn's splits make
         if X is not None:
-            X3, _ = check_signals(_as_array(X, sfreq), sfreq=sfreq)
+            X3, _ = check_signals(X, sfreq=sfreq, owner="NoiseInjector")
             self.n_channels_in_ = int(X3.shape[1])
             self.n_features_in_ = int(X3.shape[1] * X3.shape[2])
         else:
@@ -843,7 +841,7 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
         X_noisy : ndarray of X's shape and float dtype
         """
         check_is_fitted(self, "sources_")
-        X3, rank = check_signals(_as_array(X, self.sfreq_), sfreq=self.sfreq_)
+        X3, rank = check_signals(X, sfreq=self.sfreq_, owner="NoiseInjector")
         if getattr(self, "n_features_in_", None) is not None and (
                 X3.shape[1] * X3.shape[2] != self.n_features_in_):
             raise ValueError(f"X has {X3.shape[1] * X3.shape[2]} features, but NoiseInjector "
@@ -858,11 +856,6 @@ class NoiseInjector(TransformerMixin, BaseEstimator):
             self.random_state, np.random.RandomState)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _as_array(X, sfreq):
-    """``X``, or an mne object's data after checking its rate (errors name NoiseInjector)."""
-    return mne_to_array(X, sfreq, owner="NoiseInjector") if is_mne_data(X) else X
 
 
 def _generator(random_state):

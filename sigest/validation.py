@@ -134,7 +134,7 @@ def _rank_of(X):
 
 
 def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, name="X",
-                  dtype=FLOAT_DTYPES):
+                  dtype=FLOAT_DTYPES, owner=None):
     """Validate signal epochs and return them as a 3-D float array plus the input's rank.
 
     Parameters
@@ -156,6 +156,9 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
         Name used in error messages.
     dtype : dtype or tuple of dtypes
         Accepted float dtypes; other numeric input is converted to the first.
+    owner : str, optional
+        Who checks, in error messages (default: the estimator's class name, else "this
+        transformer").
 
     Returns
     -------
@@ -170,7 +173,8 @@ def check_signals(X, *, estimator=None, reset=True, sfreq=None, min_times=1, nam
     >>> X3.shape, rank
     ((4, 1, 128), 2)
     """
-    owner = type(estimator).__name__ if estimator is not None else "this transformer"
+    if owner is None:
+        owner = type(estimator).__name__ if estimator is not None else "this transformer"
     if is_mne_data(X):
         X = mne_to_array(X, sfreq, owner=owner)
     elif is_mne_list(X):
