@@ -105,14 +105,12 @@ class Resume(Callback):
     def on_epoch_begin(self, net, **kwargs):
         if self._best_weights is not None:
             # here, not in on_train_begin: every callback has reset itself by now
-            stopped = False
             for name, callback in _early_stoppers(net):
                 _replay(callback, net.history[:-1])
-                stopped |= callback.misses_ >= callback.patience
                 if callback.load_best and name in self._best_weights:
                     callback.best_model_weights_ = self._best_weights[name]
             self._best_weights = None
-            if stopped:  # the saved fit had ended by early stopping: nothing left to train
+            if _stopped_early(net):  # the saved fit had ended: nothing left to train
                 del net.history[-1]
                 raise KeyboardInterrupt
         if len(net.history) > net.max_epochs:  # the row of the epoch about to start is in
@@ -127,8 +125,7 @@ class Resume(Callback):
         # epoch by raising in its on_epoch_end, before ours could save it; the epoch is
         # complete, so save it now, else a rerun of the finished job would train it again.
         # A fit interrupted in mid-epoch leaves no stopper at its patience, and is not saved.
-        if len(net.history) > self._saved_epochs and any(
-                callback.misses_ >= callback.patience for _, callback in _early_stoppers(net)):
+        if len(net.history) > self._saved_epochs and _stopped_early(net):
             self._save(net)
 
     def _save(self, net):
@@ -211,6 +208,11 @@ def _check_same_fit(path, saved, current):
 
 def _early_stoppers(net):
     return [(name, cb) for name, cb in net.callbacks_ if isinstance(cb, EarlyStopping)]
+
+
+def _stopped_early(net):
+    """Whether an early stopping callback has reached its patience (and so ended the fit)."""
+    return any(callback.misses_ >= callback.patience for _, callback in _early_stoppers(net))
 
 
 def _replay(early_stopping, history):
