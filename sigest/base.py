@@ -1247,10 +1247,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
             if reset:
                 self.classes_, counts = np.unique(y, return_counts=True)
                 self.class_prior_ = counts / counts.sum()
-            unknown = np.setdiff1d(y, self.classes_)
-            if len(unknown):
-                raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
-                                 f"{self.classes_.tolist()} of the first fit")
+            self._check_known_labels(y, " of the first fit")
             y_encoded = np.searchsorted(self.classes_, y).astype(np.int64)
         elif reset:
             self.classes_, self.class_prior_ = None, None
@@ -1266,6 +1263,16 @@ class SignalGenerator(_SignalNet, NeuralNet):
         if y is None and self.classes_ is not None:
             raise ValueError(f"{type(self).__name__} is conditional (fitted with classes_ "
                              f"{self.classes_.tolist()}); continued training needs y")
+
+    def _check_known_labels(self, y, where=""):
+        try:
+            unknown = np.setdiff1d(y, self.classes_)
+        except TypeError:  # labels numpy cannot compare with classes_ (None, mixed types)
+            known = set(self.classes_)
+            unknown = np.array([v for v in y if v not in known], dtype=object)
+        if len(unknown):
+            raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
+                             f"{self.classes_.tolist()}{where}")
 
     def _labels(self, yi):
         return None if yi is None or self.classes_ is None else yi.to(self.device)
@@ -1385,14 +1392,7 @@ class SignalGenerator(_SignalNet, NeuralNet):
                 y_arr = np.full(n_samples, y) if np.ndim(y) == 0 else column_or_1d(y)
                 if len(y_arr) != n_samples:
                     raise ValueError(f"y must have n_samples={n_samples} labels; got {len(y_arr)}")
-                try:
-                    unknown = np.setdiff1d(y_arr, self.classes_)
-                except TypeError:  # labels numpy cannot compare with classes_ (None, mixed)
-                    unknown = np.array([v for v in y_arr if v not in set(self.classes_)],
-                                       dtype=object)
-                if len(unknown):
-                    raise ValueError(f"y has labels {unknown[:5].tolist()} not in classes_ "
-                                     f"{self.classes_.tolist()}")
+                self._check_known_labels(y_arr)
                 idx = np.searchsorted(self.classes_, y_arr)
             labels_out = self.classes_[idx]
             labels = torch.as_tensor(idx, dtype=torch.int64, device=self.device)
