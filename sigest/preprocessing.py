@@ -316,6 +316,33 @@ class STFT(_SignalTransformer):
 
 
 # --------------------------------------------------------------------------------- filters
+def check_band(l_freq, h_freq, sfreq):
+    """Raise a ValueError unless ``l_freq`` and ``h_freq`` are None or frequencies in
+    (0, Nyquist) Hz with ``l_freq < h_freq`` (mne makes swapped cutoffs a band-stop)."""
+    nyquist = sfreq / 2
+    for name, value in (("l_freq", l_freq), ("h_freq", h_freq)):
+        if value is not None and not (is_positive_real(value) and value < nyquist):
+            raise ValueError(
+                f"{name} must be frequencies in (0, {nyquist:g}) Hz or None, below the Nyquist "
+                f"frequency of sfreq={sfreq:g} Hz; got {value!r}")
+    if l_freq is not None and h_freq is not None and l_freq >= h_freq:
+        raise ValueError(
+            f"l_freq must be below h_freq for a band-pass; got l_freq={l_freq:g} Hz and "
+            f"h_freq={h_freq:g} Hz (mne would make that a band-stop; remove a narrow band with "
+            "NotchFilter(freqs, notch_widths=...)).")
+
+
+def check_line_freqs(freqs, sfreq, *, name="freqs", hint=""):
+    """Raise a ValueError unless ``freqs`` (one or several) are frequencies in (0, Nyquist) Hz;
+    ``name`` and ``hint`` go into the message."""
+    nyquist = sfreq / 2
+    values = np.atleast_1d(freqs).tolist()
+    if not values or not all(is_positive_real(f) and f < nyquist for f in values):
+        raise ValueError(
+            f"{name} must be frequencies in (0, {nyquist:g}) Hz, below the Nyquist frequency of "
+            f"sfreq={sfreq:g} Hz{hint}; got {freqs!r}")
+
+
 def bandpass_array(X3, sfreq, l_freq, h_freq, *, method="fir", iir_params=None,
                    filter_length="auto"):
     """Zero-phase band-pass of ``X3`` along its last axis with :func:`mne.filter.filter_data`.
@@ -433,17 +460,7 @@ class BandpassFilter(_SignalTransformer):
         self.filter_length = filter_length
 
     def _fit(self, X3, rank):
-        nyquist = self.sfreq_ / 2
-        for name, value in (("l_freq", self.l_freq), ("h_freq", self.h_freq)):
-            if value is not None and not (is_positive_real(value) and value < nyquist):
-                raise ValueError(
-                    f"{name} must be None or a frequency in (0, {nyquist:g}) Hz, below the "
-                    f"Nyquist frequency of sfreq={self.sfreq_:g} Hz; got {value!r}")
-        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
-            raise ValueError(
-                f"l_freq must be below h_freq for a band-pass; got l_freq={self.l_freq:g} Hz and "
-                f"h_freq={self.h_freq:g} Hz (mne would make that a band-stop; remove a narrow "
-                "band with NotchFilter(freqs, notch_widths=...)).")
+        check_band(self.l_freq, self.h_freq, self.sfreq_)
 
     def transform(self, X):
         """Filter ``X``.
@@ -499,13 +516,7 @@ class NotchFilter(_SignalTransformer):
     def _fit(self, X3, rank):
         if self.freqs is None and self.method == "spectrum_fit":  # mne finds the frequencies
             return
-        nyquist = self.sfreq_ / 2
-        freqs = np.atleast_1d(self.freqs).tolist()
-        if not freqs or not all(is_positive_real(f) and f < nyquist for f in freqs):
-            raise ValueError(
-                f"freqs must be frequencies in (0, {nyquist:g}) Hz, below the Nyquist frequency "
-                f"of sfreq={self.sfreq_:g} Hz (None only with method='spectrum_fit'); got "
-                f"{self.freqs!r}")
+        check_line_freqs(self.freqs, self.sfreq_, hint=" (None only with method='spectrum_fit')")
 
     def transform(self, X):
         """Remove the ``freqs`` from ``X``.

@@ -15,8 +15,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ..base import SignalDenoiser
-from ..preprocessing import bandpass_array, notch_array
-from ..validation import check_sfreq, check_signals, is_mne_data, is_positive_real
+from ..preprocessing import bandpass_array, check_band, check_line_freqs, notch_array
+from ..validation import check_sfreq, check_signals, is_mne_data
 
 
 class _ClassicalDenoiser(TransformerMixin, BaseEstimator):
@@ -129,17 +129,9 @@ class BandpassDenoiser(_ClassicalDenoiser):
             raise ValueError(f"method must be 'iir' or 'fir'; got {self.method!r}")
         if self.l_freq is None and self.h_freq is None and self.notch_freqs is None:
             raise ValueError("set l_freq, h_freq or notch_freqs; all are None")
-        nyquist = self._sfreq() / 2
-        for name, value in (("l_freq", self.l_freq), ("h_freq", self.h_freq),
-                            *(("notch_freqs", f) for f in np.atleast_1d(
-                                self.notch_freqs if self.notch_freqs is not None else []))):
-            if value is not None and not (is_positive_real(value) and value < nyquist):
-                raise ValueError(f"{name} must be frequencies in (0, {nyquist:g}) Hz, below the "
-                                 f"Nyquist frequency of sfreq={self.sfreq:g} Hz; got "
-                                 f"{getattr(self, name)!r}")
-        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
-            raise ValueError(f"l_freq must be below h_freq; got l_freq={self.l_freq:g} Hz and "
-                             f"h_freq={self.h_freq:g} Hz (mne would make that a band-stop)")
+        check_band(self.l_freq, self.h_freq, self._sfreq())
+        if self.notch_freqs is not None:
+            check_line_freqs(self.notch_freqs, self._sfreq(), name="notch_freqs")
 
     def _denoise(self, X3):
         sfreq = self._sfreq()
