@@ -56,11 +56,13 @@ BASELINES = ("bandpass", "wavelet")
 # pairs with a new draw of training-split muscle noise (SNR U[-7,2] dB) in every batch, sigest's
 # noise= mode, instead of the fixed pairs
 AUGMENTED = tuple(f"{m}+noise" for m in MODELS)
-# on request (--models): the same network with sigest's residual= option (not in the papers):
-# +residual estimates the artifact and subtracts it; +gated adds a learned spectral gate's share
-# of the input to the network's output
-RESIDUAL_OPTIONS = {"residual": True, "gated": "gated"}
-RESIDUAL = tuple(f"{m}+{variant}" for variant in RESIDUAL_OPTIONS for m in MODELS)
+# on request (--models): the same network with one estimator option. sigest's residual= (not in
+# the papers): +residual estimates the artifact and subtracts it; +gated adds a learned spectral
+# gate's share of the input to the network's output. +eval-mode trains with batch norm and
+# dropout in eval mode, as the official EEGdenoiseNet code effectively does
+OPTIONS = {"residual": {"residual": True}, "gated": {"residual": "gated"},
+           "eval-mode": {"train_in_eval_mode": True}}
+OPTIONED = tuple(f"{m}+{variant}" for variant in OPTIONS for m in MODELS)
 LEVELS = tuple(range(-7, 3))
 VALID_LEVELS = (-5, 0)
 SFREQ = 256.0
@@ -127,7 +129,9 @@ whose checkpoints (benchmarks/checkpoints/) must survive until the fit ends.
 --budget xl-p30: xl with patience 30 (1,000 pairs; eeg_denoising_xl-p30.json), the same stopping
 rule at a size where BG-Attention takes about 20-25 min per seed (about 30 s per epoch).
 --models NET+residual / NET+gated: NET with residual=True / residual="gated" (sigest options,
-not in the papers), at NET's cost; any task.
+not in the papers), at NET's cost; any task. NET+eval-mode: NET with train_in_eval_mode=True,
+the official EEGdenoiseNet code's effective training (batch norm as a fixed scale and shift, no
+dropout), at NET's cost.
 --quick: 1 seed, 60 pairs, 2 epochs, no variant, smaller EMG test; about 3-5 minutes.
 --speed: item 5 (sigest vs plain PyTorch, inference speed); a few minutes.
 """
@@ -294,9 +298,9 @@ def make_model(name, seed, cfg, valid, **params):
     if name in AUGMENTED:  # fresh noise in every batch; validated on the fixed pairs
         return TrainOnTargets(make_model(name.removesuffix("+noise"), seed, cfg, valid,
                                          noise=emg_training_noise(seed), **params))
-    if name in RESIDUAL:
+    if name in OPTIONED:
         base, _, variant = name.partition("+")
-        return make_model(base, seed, cfg, valid, residual=RESIDUAL_OPTIONS[variant], **params)
+        return make_model(base, seed, cfg, valid, **OPTIONS[variant], **params)
     if name in BASELINES:
         return sigest.get_estimator(name, sfreq=SFREQ) if name == "bandpass" else \
             sigest.get_estimator(name)
@@ -441,7 +445,7 @@ def figures(results, stem, examples):
         for i, cond in enumerate(conds):
             for j, metric in enumerate(metrics):
                 ax = axes[i, j]
-                for model in ("noisy",) + BASELINES + MODELS + AUGMENTED + RESIDUAL:
+                for model in ("noisy",) + BASELINES + MODELS + AUGMENTED + OPTIONED:
                     pts = sorted((r["snr_db"], r[metric], r.get(f"{metric}_std", 0)) for r in rows
                                  if (r["artifact"], r["test_noise"], r["train_data"]) == cond
                                  and r["model"] == model)
@@ -486,7 +490,8 @@ def _line_style(model):
     color = f"C{names.index(base) % 10}" if base in names else "k"
     if base in ("noisy",) + BASELINES:
         return dict(color=color, ls="--", marker="o", ms=3)
-    styles = {"": "-", "noise": ":", "residual": (0, (5, 1, 1, 1)), "gated": "-."}
+    styles = {"": "-", "noise": ":", "residual": (0, (5, 1, 1, 1)), "gated": "-.",
+              "eval-mode": (0, (1, 1))}
     return dict(color=color, ls=styles.get(variant, "-"), marker="o" if not variant else "^",
                 ms=3)
 
@@ -521,7 +526,7 @@ def run_benchmark(args, cfg):
                       "eegmmidb, nstdb, emgdb)", protocol=protocol, quick=args.quick, notes=notes)
     models = ["noisy", *BASELINES, *[m for m in MODELS if args.models is None
                                      or m in args.models],
-              *[m for m in AUGMENTED + RESIDUAL if args.models and m in args.models]]
+              *[m for m in AUGMENTED + OPTIONED if args.models and m in args.models]]
     examples = {}
     done = _resume_rows(results) if args.resume else set()
     seeds = cfg["seeds"] if args.seeds is None else tuple(args.seeds)
@@ -766,7 +771,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run (< 5 min)")
     parser.add_argument("--speed", action="store_true", help="only item 5: speed measurements")
     parser.add_argument("--protocol", choices=("here", "paper"), default="here")
-    parser.add_argument("--models", nargs="*", choices=MODELS + AUGMENTED + RESIDUAL,
+    parser.add_argument("--models", nargs="*", choices=MODELS + AUGMENTED + OPTIONED,
                         metavar="MODEL", help="subset of learned models: %(choices)s")
     parser.add_argument("--data", help="data folder (default $SIGEST_DATA or ../shared/data)")
     parser.add_argument("--seeds", type=int, nargs="*", help="run only these seeds")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.model_selection import GridSearchCV, KFold
+from skorch.callbacks import Callback
 
 import sigest
 from sigest.datasets import load_sample
@@ -219,3 +220,52 @@ def test_zero_epochs_leave_an_initialised_network_despite_early_stopping(eog_pai
     est = FCNNDenoiser(max_epochs=0, random_state=0).fit(X[:40], y[:40])
     assert "early_stopping" in dict(est.callbacks_) and len(est.history) == 0
     assert est.transform(X[:2]).shape == X[:2].shape
+
+
+def _norm_and_dropout(module):
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    dropouts = [m for m in module.modules() if isinstance(m, torch.nn.Dropout)]
+    return norms, dropouts
+
+
+def test_train_in_eval_mode_keeps_batch_norm_statistics_and_turns_dropout_off(eog_pairs):
+    (X, y), _ = eog_pairs
+    params = dict(module__n_filters=4, lr=1e-3, batch_size=16, max_epochs=2, train_split=None,
+                  random_state=0)
+    official = ComplexCNNDenoiser(train_in_eval_mode=True, **params).fit(X, y)
+    norms, _ = _norm_and_dropout(official.module_)
+    assert norms and all(torch.all(n.running_mean == 0) and torch.all(n.running_var == 1)
+                         for n in norms)
+    assert all(n.num_batches_tracked == 0 for n in norms)
+    # the learned scale and shift did train
+    assert any(not torch.all(n.weight == 1) for n in norms)
+    default = ComplexCNNDenoiser(**params).fit(X, y)
+    assert any(not torch.all(n.running_mean == 0) for n in _norm_and_dropout(default.module_)[0])
+
+
+class _RecordDropoutMode(Callback):
+    """Records whether the dropout layers were in training mode during each training batch."""
+
+    def initialize(self):
+        self.modes_ = []
+        return self
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        if training:
+            self.modes_ += [m.training for m in net.module_.modules()
+                            if isinstance(m, torch.nn.Dropout)]
+
+
+@pytest.mark.parametrize("eval_mode", [True, False])
+def test_train_in_eval_mode_trains_without_dropout(eog_pairs, eval_mode):
+    (X, y), _ = eog_pairs
+    record = _RecordDropoutMode()
+    FCNNDenoiser(train_in_eval_mode=eval_mode, callbacks=[record], lr=1e-3, max_epochs=1,
+                 train_split=None, random_state=0).fit(X[:40], y[:40])
+    assert record.modes_ and set(record.modes_) == {not eval_mode}
+
+
+def test_train_in_eval_mode_must_be_a_bool(eog_pairs):
+    (X, y), _ = eog_pairs
+    with pytest.raises(ValueError, match="train_in_eval_mode must be True or False; got 'yes'"):
+        FCNNDenoiser(train_in_eval_mode="yes", max_epochs=1).fit(X[:8], y[:8])

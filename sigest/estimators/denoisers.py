@@ -11,6 +11,7 @@ Beyond the papers (which keep the weights of the last epoch), training holds out
 ``train_split`` of the data and stops early on its loss, restoring the best epoch's weights.
 """
 
+import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping
 
@@ -49,6 +50,13 @@ _PARAMS_DOC = """
         Stop after this many epochs without a lower validation loss and restore the best
         epoch's weights (skorch ``EarlyStopping(load_best=True)``); None trains all
         ``max_epochs``. Needs a ``train_split``.
+    train_in_eval_mode : bool, default=False
+        True trains with every layer in eval mode: batch norm normalises with its running
+        statistics, which then never change from their initial zero mean and unit variance (so
+        it is a learned scale and shift), and dropout is off. This is what the official
+        EEGdenoiseNet code does, since its training loop calls the Keras model without
+        ``training=True``; set it to reproduce that code's effective training rather than the
+        networks as the paper describes them.
     **kwargs
         Any :class:`sigest.base.SignalDenoiser` parameter (``noise``, ``epoch_scaling``,
         ``random_state``, ``verbose``, ``callbacks``, ...) and ``module__*`` network
@@ -64,10 +72,21 @@ class _PaperDenoiser(SignalDenoiser):
     """A SignalDenoiser with EEGdenoiseNet's training defaults and early stopping."""
 
     def __init__(self, module, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, **kwargs)
         self.patience = patience
+        self.train_in_eval_mode = train_in_eval_mode
+
+    def _prepare_fit(self, X, y, *, reset):
+        if not isinstance(self.train_in_eval_mode, (bool, np.bool_)):
+            raise ValueError("train_in_eval_mode must be True or False; got "
+                             f"{self.train_in_eval_mode!r}")
+        return super()._prepare_fit(X, y, reset=reset)
+
+    def _set_training(self, training=True):
+        super()._set_training(training and not self.train_in_eval_mode)
 
     def _extra_default_callbacks(self):
         split = self.train_split
@@ -109,10 +128,11 @@ class BGAttentionDenoiser(_PaperDenoiser):
     """
 
     def __init__(self, module=BGAttention, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, patience=patience,
-                         **kwargs)
+                         train_in_eval_mode=train_in_eval_mode, **kwargs)
 
 
 class FCNNDenoiser(_PaperDenoiser):
@@ -135,10 +155,11 @@ class FCNNDenoiser(_PaperDenoiser):
     """
 
     def __init__(self, module=FCNN, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, patience=patience,
-                         **kwargs)
+                         train_in_eval_mode=train_in_eval_mode, **kwargs)
 
 
 class SimpleCNNDenoiser(_PaperDenoiser):
@@ -161,10 +182,11 @@ class SimpleCNNDenoiser(_PaperDenoiser):
     """
 
     def __init__(self, module=SimpleCNN, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, patience=patience,
-                         **kwargs)
+                         train_in_eval_mode=train_in_eval_mode, **kwargs)
 
 
 class ComplexCNNDenoiser(_PaperDenoiser):
@@ -188,10 +210,11 @@ class ComplexCNNDenoiser(_PaperDenoiser):
     """
 
     def __init__(self, module=ComplexCNN, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, patience=patience,
-                         **kwargs)
+                         train_in_eval_mode=train_in_eval_mode, **kwargs)
 
 
 class RNNDenoiser(_PaperDenoiser):
@@ -214,10 +237,11 @@ class RNNDenoiser(_PaperDenoiser):
     """
 
     def __init__(self, module=RNNLSTM, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, patience=patience,
-                         **kwargs)
+                         train_in_eval_mode=train_in_eval_mode, **kwargs)
 
 
 class NovelCNNDenoiser(_PaperDenoiser):
@@ -241,10 +265,11 @@ class NovelCNNDenoiser(_PaperDenoiser):
     """
 
     def __init__(self, module=NovelCNN, *, lr=5e-5, batch_size=40, optimizer=KerasRMSprop,
-                 max_epochs=50, train_split=0.1, patience=5, **kwargs):
+                 max_epochs=50, train_split=0.1, patience=5, train_in_eval_mode=False,
+                 **kwargs):
         super().__init__(module, lr=lr, batch_size=batch_size, optimizer=optimizer,
                          max_epochs=max_epochs, train_split=train_split, patience=patience,
-                         **kwargs)
+                         train_in_eval_mode=train_in_eval_mode, **kwargs)
 
 
 _CHECK = {"max_epochs": 2, "batch_size": 16, "verbose": 0}
