@@ -14,6 +14,7 @@ declared in sigest's ``pyproject.toml``. A hook receives a ``register`` callable
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -44,8 +45,10 @@ class _HookSpecs:
 
         ``cls`` must be a scikit-learn estimator class; ``task`` one of
         ``"denoising"``, ``"classification"``, ``"generation"``. ``check_params`` (optional)
-        are the parameters under which scikit-learn's estimator checks run on tiny data.
-        An invalid entry is reported (a :class:`PluginWarning`) and skipped; the others stay.
+        are the parameters under which scikit-learn's estimator checks run on tiny data;
+        ``skip_checks="reason"`` (optional) keeps sigest's own test of every registered
+        estimator from running them. An invalid entry is reported (a :class:`PluginWarning`)
+        and skipped; the others stay.
         """
 
     @hookspec
@@ -54,7 +57,19 @@ class _HookSpecs:
 
     @hookspec
     def sigest_register_noises(self, register):
-        """Register noise sources: ``register(name, factory, description=...)``."""
+        """Register noise sources: ``register(name, factory, description=...)``.
+
+        ``factory`` is a :class:`sigest.noise.NoiseSource` subclass, a callable taking no
+        arguments that returns a NoiseSource, or a function ``f(n_epochs, n_channels, n_times,
+        sfreq, rng)`` returning an array of that shape.
+        """
+
+
+#: sigest's hooks, each called as ``hook(register=...)``.
+HOOKS = tuple(name for name in vars(_HookSpecs) if name.startswith("sigest_"))
+_SIGNATURES = ", ".join(f"{hook}(register)" for hook in HOOKS)
+#: Keyword arguments of an estimator's ``register()`` besides ``task`` and ``description``.
+ESTIMATOR_OPTIONS = frozenset({"check_params", "skip_checks"})
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,7 @@ RESERVED_NAMES = frozenset({"estimators", "datasets", "noises"})
 
 _entry_points_loaded = False
 _failed: dict[str, str] = {}  # plugins that could not be loaded: name -> why
+_load_problems: dict[str, list[str]] = {}  # loaded plugins with hooks never called: name -> why
 _problems: dict[str, dict[str, list[str]]] = {}  # hook name -> plugin name -> what was skipped
 _cache: dict[str, tuple[tuple, dict[str, Entry]]] = {}
 
@@ -131,7 +147,7 @@ def load_plugins():
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken plugin must never break `import sigest`
-            _report(name, f"failed to load ({type(exc).__name__}: {exc})")
+            _report(name, f"failed to load ({_why(exc)})")
             continue
         if pm.get_name(plugin) is not None:  # this very module is registered already
             continue
@@ -143,12 +159,65 @@ def load_plugins():
             continue
         try:
             pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:  # e.g. a hook taking other arguments
+            _report(name, f"failed to load ({_why(exc)}); sigest's hooks are {_SIGNATURES}")
+            continue
         except Exception as exc:
-            _report(name, f"failed to load ({type(exc).__name__}: {exc})")
+            _report(name, f"failed to load ({_why(exc)})")
+            continue
+        uncallable = _uncallable_hook(plugin)
+        if uncallable is not None:
+            pm.unregister(plugin)
+            _report(name, f"failed to load: {uncallable}")
             continue
         dist = getattr(ep, "dist", None)
         if dist is not None:
             pm._plugin_distinfo.append((plugin, dist))
+        for problem in _hook_problems(plugin):
+            _load_problems.setdefault(name, []).append(problem)
+            _warn(f"sigest plugin {name!r}: {problem}")
+
+
+def _uncallable_hook(plugin):
+    """Why one of a registered plugin's hooks cannot be called as ``hook(register=...)``."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin or not caller.has_spec():
+                continue
+            try:
+                signature = inspect.signature(impl.function)
+            except (TypeError, ValueError):  # no signature to check
+                continue
+            try:
+                signature.bind(register=None)
+            except TypeError:
+                return (f"its hook is declared as {caller.name}{signature}; sigest calls it as "
+                        f"{caller.name}(register)")
+    return None
+
+
+def _hook_problems(plugin):
+    """Why hooks of a registered plugin are never called: names that are no sigest hook,
+    functions without ``@hookimpl``, or no hook at all (messages; empty if none)."""
+    callers = pm.get_hookcallers(plugin) or []
+    problems = [f"{caller.name} is not a sigest hook and is never called; sigest's hooks are "
+                f"{_SIGNATURES}" for caller in callers if not caller.has_spec()]
+    for hook in HOOKS:
+        if callable(getattr(plugin, hook, None)) and pm.parse_hookimpl_opts(plugin, hook) is None:
+            problems.append(f"{hook} is not marked @hookimpl (from sigest import hookimpl) and "
+                            "is never called")
+    if not callers and not problems:
+        kind = "module" if inspect.ismodule(plugin) else type(plugin).__name__
+        what = getattr(plugin, "__qualname__", None) or getattr(plugin, "__name__", None)
+        problems.append(f"has no @hookimpl function: its entry point must name a module (or "
+                        f"object) with one of {_SIGNATURES}; it names {kind} "
+                        f"{what or repr(plugin)}")
+    return problems
+
+
+def _why(exc):
+    """An exception on one line: ``"TypeError: ..."``."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def _report(plugin_name, message):
@@ -175,35 +244,46 @@ def _collect(hook_name, validate) -> dict[str, Entry]:
         plugin_name = impl.plugin_name
         found: dict[str, Entry] = {}
 
-        def register(name, obj, *, description="", task=None, _plugin=plugin_name, _found=found,
-                     **extra):
+        def register(name, obj, *more, description="", task=None, _plugin=plugin_name,
+                     _found=found, **extra):
             # an invalid entry is reported and skipped; the plugin's other entries stay
             try:
-                entry = Entry(str(name), obj, _plugin, description or _summary(obj), task, extra)
+                if more:
+                    raise TypeError(
+                        "register() takes the name and the object positionally and the rest "
+                        f"by keyword (task=..., description=...); got {len(more)} more "
+                        f"positional argument(s): {', '.join(map(repr, more))}")
+                if not isinstance(name, str) or not name or name.split() != [name]:
+                    raise ValueError(f"the name must be a non-empty string without spaces; got "
+                                     f"{name!r}")
+                entry = Entry(name, obj, _plugin, description or _summary(obj), task, extra)
                 validate(entry)
                 if entry.name in _found:
                     raise RegistryError(f"{entry.name!r} is registered twice; the first is kept")
             except Exception as exc:
-                message = f"{name!r} skipped ({type(exc).__name__}: {exc})"
+                message = f"{name!r} skipped ({_why(exc)})"
                 problems.setdefault(_plugin, []).append(message)
                 _warn(f"sigest plugin {_plugin!r}: {message}")
                 return
             _found[entry.name] = entry
 
+        register.__qualname__ = "register"  # what a TypeError calling it names
         try:
             impl.function(register=register)
         except Exception as exc:
             # the plugin's own code failed: nothing it registered in this hook is trusted
-            message = f"failed in {hook_name} ({type(exc).__name__}: {exc})"
+            message = f"failed in {hook_name} ({_why(exc)})"
             problems.setdefault(plugin_name, []).append(message)
             _warn(f"sigest plugin {plugin_name!r} {message}; skipped")
             continue
         for name, entry in found.items():
             if name in entries:
+                first, second = entries[name].plugin, entry.plugin
                 raise RegistryError(
-                    f"{name!r} is registered by two plugins: {entries[name].plugin!r} and "
-                    f"{entry.plugin!r}; uninstall or block one of them "
-                    f"(sigest.plugins.pm.set_blocked(name))"
+                    f"{name!r} is registered by two plugins: {first!r} and {second!r} (from "
+                    f"{_holder(pm.get_plugin(first))} and {_holder(pm.get_plugin(second))}); "
+                    f"uninstall one of them, or block one before using the registry: "
+                    f"sigest.plugins.pm.set_blocked({first!r}) or set_blocked({second!r})"
                 )
             entries[name] = entry
     _cache[hook_name] = (key, entries)
@@ -226,11 +306,49 @@ def _validate_estimator(entry: Entry):
     if entry.task not in TASKS:
         raise ValueError(
             f"estimator {entry.name!r}: task must be one of {TASKS}; got {entry.task!r}")
+    unknown = sorted(set(entry.extra) - ESTIMATOR_OPTIONS)
+    if unknown:
+        raise TypeError(f"estimator {entry.name!r}: unknown keyword argument(s) "
+                        f"{', '.join(unknown)}; register() takes task, description, "
+                        f"{', '.join(sorted(ESTIMATOR_OPTIONS))}")
+    check_params = entry.extra.get("check_params", {})
+    if not (isinstance(check_params, dict) and all(isinstance(k, str) for k in check_params)):
+        raise TypeError(f"estimator {entry.name!r}: check_params must be a dict of parameter "
+                        f"names to values; got {check_params!r}")
+    reason = entry.extra.get("skip_checks")
+    if reason is not None and not (isinstance(reason, str) and reason.strip()):
+        raise TypeError(f"estimator {entry.name!r}: skip_checks must be the reason the checks "
+                        f"are skipped (a non-empty str); got {reason!r}")
 
 
 def _validate_callable(entry: Entry):
     if not callable(entry.obj):
         raise TypeError(f"{entry.name!r} must be callable; got {entry.obj!r}")
+    unknown = sorted(set(entry.extra) | ({"task"} if entry.task is not None else set()))
+    if unknown:
+        raise TypeError(f"{entry.name!r}: unknown keyword argument(s) {', '.join(unknown)}; "
+                        "register() of a data set or noise source takes only description")
+
+
+def _validate_noise(entry: Entry):
+    _validate_callable(entry)
+    from .noise import NoiseSource
+
+    if isinstance(entry.obj, type) and issubclass(entry.obj, NoiseSource):
+        return
+    try:
+        signature = inspect.signature(entry.obj)
+    except (TypeError, ValueError):  # no signature to check
+        return
+    for args in ((), ("n_epochs", "n_channels", "n_times", "sfreq", "rng")):
+        try:
+            signature.bind(*args)
+            return
+        except TypeError:
+            pass
+    raise TypeError(f"noise source {entry.name!r} must be a NoiseSource subclass, a factory "
+                    "taking no arguments, or a function f(n_epochs, n_channels, n_times, sfreq, "
+                    f"rng); got {getattr(entry.obj, '__qualname__', entry.obj)}{signature}")
 
 
 def estimator_entries() -> dict[str, Entry]:
@@ -245,7 +363,7 @@ def dataset_entries() -> dict[str, Entry]:
 
 def noise_entries() -> dict[str, Entry]:
     """All registered noise sources, by name."""
-    return _collect("sigest_register_noises", _validate_callable)
+    return _collect("sigest_register_noises", _validate_noise)
 
 
 def _lookup(entries, name, kind):
@@ -327,14 +445,14 @@ def plugin_info():
     """One dict per plugin: name, package, version, and the names it registers.
 
     Each plugin is listed once. ``"problems"`` lists what was reported and skipped (entries that
-    failed validation, a registering hook that raised); ``"error"`` is set when the plugin
-    contributes nothing because it failed to load or to register.
+    failed validation, a registering hook that raised, hooks that are never called); ``"error"``
+    is set when the plugin contributes nothing because it failed to load or to register.
     """
     load_plugins()
     dists = {id(p): d for p, d in pm.list_plugin_distinfo()}
     kinds = {"estimators": estimator_entries, "datasets": dataset_entries, "noises": noise_entries}
     registered = {kind: entries_of() for kind, entries_of in kinds.items()}
-    problems: dict[str, list[str]] = {}
+    problems = {name: list(messages) for name, messages in _load_problems.items()}
     for per_plugin in _problems.values():
         for plugin_name, messages in per_plugin.items():
             problems.setdefault(plugin_name, []).extend(messages)

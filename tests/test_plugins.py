@@ -2,9 +2,11 @@
 
 import importlib
 import importlib.metadata
+import re
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pluggy
@@ -168,6 +170,7 @@ def fresh_registry(monkeypatch):
     monkeypatch.setattr(plugins, "_failed", {})
     monkeypatch.setattr(plugins, "_cache", {})
     monkeypatch.setattr(plugins, "_problems", {})
+    monkeypatch.setattr(plugins, "_load_problems", {}, raising=False)
 
     def use(entry_points):
         monkeypatch.setattr(plugins.importlib.metadata, "entry_points",
@@ -267,6 +270,183 @@ def test_a_name_registered_twice_by_one_plugin_keeps_the_first(in_process_plugin
     with pytest.warns(PluginWarning, match="'twice'.*'twice-den'.*registered twice"):
         entries = plugins.estimator_entries()
     assert entries["twice-den"].description == "first"
+
+
+def test_register_calls_with_wrong_arguments_skip_only_that_entry(in_process_plugin):
+    class Wrong:
+        @hookimpl
+        def sigest_register_estimators(self, register):
+            register("wrong-typo", TinyDenoiser, task="denoising", desciption="a typo")
+            register("wrong-positional", TinyDenoiser, "denoising")
+            register("wrong-check-params", TinyDenoiser, task="denoising",
+                     check_params=[("max_epochs", 2)])
+            register("wrong skip", TinyDenoiser, task="denoising")
+            register("", TinyDenoiser, task="denoising")
+            register("wrong-ok", TinyDenoiser, task="denoising", check_params={"max_epochs": 2},
+                     skip_checks="a reason given by the plugin")
+
+    in_process_plugin(Wrong(), "wrong-args")
+    with pytest.warns(PluginWarning) as record:
+        entries = plugins.estimator_entries()
+    messages = " | ".join(str(w.message) for w in record)
+    assert "'wrong-typo' skipped (TypeError: estimator 'wrong-typo': unknown keyword argument(s) " \
+           "desciption; register() takes task, description, check_params, skip_checks" in messages
+    assert "'wrong-positional' skipped (TypeError: register() takes the name and the object " \
+           "positionally" in messages and "got 1 more positional argument(s): 'denoising'" \
+           in messages
+    assert "check_params must be a dict of parameter names to values; got [(" in messages
+    assert "'wrong skip' skipped (ValueError: the name must be a non-empty string" in messages
+    assert "'' skipped (ValueError" in messages
+    assert [n for n in entries if n.startswith("wrong")] == ["wrong-ok"]
+    assert entries["wrong-ok"].extra == {"check_params": {"max_epochs": 2},
+                                         "skip_checks": "a reason given by the plugin"}
+
+
+def test_noise_sources_of_the_wrong_form_are_reported_at_registration(in_process_plugin):
+    from sigest.noise import NoiseInjector, WhiteNoise
+
+    def two_args(n, m):
+        return None
+
+    class Noises:
+        @hookimpl
+        def sigest_register_noises(self, register):
+            register("bad-noise-signature", two_args, description="x")
+            register("bad-noise-task", WhiteNoise, task="denoising")
+            register("good-noise-function",
+                     lambda n_epochs, n_channels, n_times, sfreq, rng:
+                     rng.standard_normal((n_epochs, n_channels, n_times)), description="x")
+            register("good-noise-factory", lambda: WhiteNoise(), description="x")
+
+    in_process_plugin(Noises(), "noises-plugin")
+    with pytest.warns(PluginWarning) as record:
+        names = sigest.list_noises()
+    messages = " | ".join(str(w.message) for w in record)
+    assert re.search(r"'bad-noise-signature' skipped \(TypeError: noise source "
+                     r"'bad-noise-signature' must be .* f\(n_epochs, n_channels, n_times, sfreq, "
+                     r"rng\); got .*two_args\(n, m\)\)", messages)
+    assert "'bad-noise-task': unknown keyword argument(s) task" in messages
+    assert {"good-noise-function", "good-noise-factory", "white"} <= set(names)
+    assert not {"bad-noise-signature", "bad-noise-task"} & set(names)
+    X = np.zeros((4, 1, 32))
+    noisy = NoiseInjector(source="good-noise-function", snr_db=0.0, random_state=0).fit_transform(
+        X + 1.0)
+    assert noisy.shape == X.shape
+
+
+def test_two_plugins_one_name_error_names_packages_and_how_to_block_either():
+    class Dup:
+        @hookimpl
+        def sigest_register_estimators(self, register):
+            register("tiny-conv-denoiser", TinyDenoiser, task="denoising")
+
+    plugins.pm.register(Dup(), name="duplicate-2")
+    try:
+        with pytest.raises(RegistryError) as info:
+            sigest.list_estimators()
+        message = str(info.value)
+        assert "by two plugins: 'estimators' and 'duplicate-2' (from package 'sigest' and a " \
+               "plugin registered in-process)" in message
+        assert "sigest.plugins.pm.set_blocked('estimators') or set_blocked('duplicate-2')" \
+            in message
+        plugins.pm.set_blocked("duplicate-2")  # what the message says works
+        assert sigest.get_estimator_class("tiny-conv-denoiser") is TinyDenoiser
+    finally:
+        if plugins.pm.is_blocked("duplicate-2"):
+            plugins.pm.unblock("duplicate-2")
+        else:
+            plugins.pm.unregister(name="duplicate-2")
+
+
+# --- hooks that cannot be called, or are never called -----------------------------------------
+
+def _module(module_name, source):
+    module = types.ModuleType(module_name)
+    exec(source, module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize("signature", ["(reg)", "()", "(register, extra)"])
+def test_hook_with_a_wrong_signature_is_reported_with_the_expected_one(fresh_registry,
+                                                                       signature):
+    module = _module("wrongsig", "from sigest import hookimpl\n@hookimpl\n"
+                                 f"def sigest_register_estimators{signature}:\n    pass\n")
+    fresh_registry(fresh_registry.builtin
+                   + [_FakeEntryPoint("wrongsig", "sigest-wrongsig", module)])
+    with pytest.warns(PluginWarning) as record:
+        entries = plugins.estimator_entries()
+    messages = [str(w.message) for w in record if "'wrongsig'" in str(w.message)]
+    assert len(messages) == 1, messages
+    assert "failed to load" in messages[0]
+    assert f"sigest_register_estimators{signature}" in messages[0]  # what came
+    assert "sigest_register_estimators(register)" in messages[0]  # what was expected
+    assert "tiny-conv-denoiser" in entries
+    row = {row["name"]: row for row in plugins.plugin_info()}["wrongsig"]
+    assert "sigest_register_estimators(register)" in row["error"]
+    assert "\n" not in row["error"]  # one line in the table of `sigest plugins`
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from sigest import hookimpl\n@hookimpl\ndef sigest_register_estimator(register):\n"
+     "    register('never', object)\n",
+     "sigest_register_estimator is not a sigest hook and is never called; sigest's hooks are "
+     "sigest_register_estimators(register), sigest_register_datasets(register), "
+     "sigest_register_noises(register)"),
+    ("def sigest_register_estimators(register):\n    register('never', object)\n",
+     "sigest_register_estimators is not marked @hookimpl (from sigest import hookimpl)"),
+], ids=["misspelled-hook", "no-hookimpl"])
+def test_hooks_that_are_never_called_are_reported(fresh_registry, source, expected):
+    module = _module("nevercalled", source)
+    fresh_registry(fresh_registry.builtin
+                   + [_FakeEntryPoint("nevercalled", "sigest-nevercalled", module)])
+    with pytest.warns(PluginWarning, match=re.escape(f"'nevercalled': {expected}")):
+        plugins.estimator_entries()
+    row = {row["name"]: row for row in plugins.plugin_info()}["nevercalled"]
+    assert row["package"] == "sigest-nevercalled" and expected in row["error"]
+
+
+def test_entry_point_naming_a_function_is_reported(fresh_registry):
+    module = _module("sigest_func", "from sigest import hookimpl\n@hookimpl\n"
+                                    "def sigest_register_estimators(register):\n    pass\n")
+    fresh_registry(fresh_registry.builtin
+                   + [_FakeEntryPoint("func", "sigest-func", module.sigest_register_estimators)])
+    with pytest.warns(PluginWarning, match="'func': has no @hookimpl function: its entry point "
+                                           "must name a module .* it names function "
+                                           "sigest_register_estimators"):
+        plugins.estimator_entries()
+
+
+def test_the_plugin_of_the_docs_builds_and_registers(tmp_path, monkeypatch, fresh_registry):
+    from setuptools.config.pyprojecttoml import read_configuration
+
+    page = (Path(__file__).parents[1] / "docs" / "user_guide" / "plugins.md").read_text()
+    toml = re.search(r"```toml\n(.*?)```", page, re.S).group(1)
+    source = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    (tmp_path / "pyproject.toml").write_text(toml)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # setuptools' notices about its own config
+        config = read_configuration(tmp_path / "pyproject.toml", expand=False)
+    project = config["project"]
+    assert project["version"] and config.get("build-system", {}).get("build-backend")
+    ((plugin_name, module_name),) = project["entry-points"]["sigest"].items()
+    (tmp_path / module_name).mkdir()
+    (tmp_path / module_name / "__init__.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    installed = sys.modules.pop(module_name, None)  # a plugin of that name may be installed
+    try:
+        module = importlib.import_module(module_name)
+        fresh_registry(fresh_registry.builtin
+                       + [_FakeEntryPoint(plugin_name, project["name"], module)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PluginWarning)
+            entry = plugins.estimator_entries()["my-denoiser"]
+        assert entry.plugin == plugin_name
+        assert entry.extra == {"check_params": {"max_epochs": 2}}
+        assert sigest.get_estimator("my-denoiser", max_epochs=1).max_epochs == 1
+    finally:
+        sys.modules.pop(module_name, None)
+        if installed is not None:
+            sys.modules[module_name] = installed
 
 
 # --- persistence trusts the package of a registered plugin estimator --------------------------

@@ -1,5 +1,8 @@
+import importlib.util
+
 import numpy as np
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sigest
 
@@ -32,3 +35,18 @@ def test_example_estimator_saves_and_loads_without_warnings(tmp_path):
     assert [str(w.message) for w in caught] == []
     assert loaded.module is FIRFilter
     np.testing.assert_allclose(loaded.transform(X), est.transform(X), rtol=1e-5, atol=1e-6)
+
+
+def _check_instances():
+    # the parameters the plugin registered for scikit-learn's checks (check_params)
+    if importlib.util.find_spec("sigest_example") is None:
+        return []
+    from sigest.plugins import estimator_entries
+
+    entry = estimator_entries()["example-fir-denoiser"]
+    return [entry.obj(**entry.extra["check_params"])]
+
+
+@parametrize_with_checks(_check_instances())
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
