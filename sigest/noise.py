@@ -255,6 +255,11 @@ class FunctionNoise(NoiseSource):
 
     def sample(self, n_rows, n_times, rng):
         out = np.array(self.func(n_rows, 1, n_times, self.sfreq_, rng), dtype=float, copy=True)
+        if out.size != n_rows * n_times:
+            name = getattr(self.func, "__qualname__", repr(self.func))
+            raise ValueError(f"noise function {name} returned an array of shape {out.shape}; "
+                             f"expected ({n_rows}, 1, {n_times}), the (n_epochs, n_channels, "
+                             "n_times) it was asked for")
         return out.reshape(n_rows, n_times)
 
 

@@ -606,10 +606,16 @@ def _load_dataset(name, path=None):
                          "validation/test pairs at fixed SNR levels, which a random hold-out "
                          "here would mix up; use its X_train/y_train and X_test/y_test from "
                          "Python (sigest.datasets.load_eegdenoisenet)")
+    elif hasattr(result, "keys") and "X" in result:  # a plugin's epochs with their rate
+        X, y = result["X"], None
+        sfreq, groups = result.get("sfreq"), result.get("groups")
     elif isinstance(result, tuple) and len(result) >= 3:
         X, y, groups = result[0], None, result[2]
     else:
-        raise ValueError(f"data set {name!r} is not a set of signal epochs sigest can fit on")
+        raise ValueError(f"data set {name!r} is not a set of signal epochs sigest can fit on: "
+                         "its loader should return (X, y, groups), a dict with X (and sfreq, "
+                         "groups) or a dict of paired noisy and clean epochs; got "
+                         f"{type(result).__name__}")
     if sfreq is None:
         sfreq = {"mitbih": 360.0, "eegmmidb": 160.0, "bonn": 173.61, "sleep-edf": 100.0}.get(name)
     X = np.asarray(X, dtype=np.float32)

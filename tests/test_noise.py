@@ -551,3 +551,15 @@ def test_mne_sfreq_mismatch_names_the_noise_injector():
     noise = NoiseInjector(sfreq=256.0).fit(data)
     with pytest.raises(ValueError, match="sfreq=200 Hz but NoiseInjector has sfreq=256 Hz"):
         noise.transform(epochs)
+
+
+def test_noise_function_of_the_wrong_shape_names_what_it_returned():
+    from sigest.noise import FunctionNoise
+
+    def short(n_epochs, n_channels, n_times, sfreq, rng):
+        return rng.standard_normal((n_epochs, n_channels, n_times - 1))
+
+    source = FunctionNoise(short).fit(100.0)
+    with pytest.raises(ValueError, match=r"noise function .*short returned an array of shape "
+                                         r"\(3, 1, 49\); expected \(3, 1, 50\)"):
+        source.sample(3, 50, np.random.default_rng(0))

@@ -552,3 +552,21 @@ def test_plugins_all_lists_every_registered_name(capsys):
     assert main(["plugins", "--all"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in sigest.list_noises())
+
+
+def test_a_plugin_data_set_can_give_its_sampling_rate(monkeypatch):
+    import sigest.plugins
+    from sigest.recordings import _load_dataset
+
+    X = np.zeros((6, 2, 64), dtype=np.float32)
+    loaders = {"rated": lambda: {"X": X, "sfreq": 128.0, "groups": np.arange(6) // 2},
+               "tuple": lambda: (X, None, np.arange(6)),
+               "odd": lambda: [X]}
+    monkeypatch.setattr(sigest.plugins, "get_dataset_loader", loaders.__getitem__)
+    X_loaded, y, sfreq, groups = _load_dataset("rated")
+    assert X_loaded.shape == X.shape and y is None and sfreq == 128.0
+    np.testing.assert_array_equal(groups, [0, 0, 1, 1, 2, 2])
+    assert _load_dataset("tuple")[2] is None  # a tuple carries no rate
+    with pytest.raises(ValueError, match=r"should return \(X, y, groups\), a dict with X .*got "
+                                         r"list"):
+        _load_dataset("odd")
