@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import os
+import signal
 import sys
 import textwrap
+import threading
 
 
 def _table(rows, columns):
@@ -176,6 +179,30 @@ def _stdout_to_devnull():
     os.close(devnull)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C in a command. skorch takes a KeyboardInterrupt as "stop training and keep the
+    model", so ``sigest fit`` would go on to save (over an earlier file) a model cut short;
+    this is no KeyboardInterrupt, so it ends the command with nothing written."""
+
+
+def _interrupt(signum, frame):
+    raise _Interrupted
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C raises :class:`_Interrupted` inside the block (where Python's handler is set)."""
+    replace = (threading.current_thread() is threading.main_thread()
+               and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    if replace:
+        signal.signal(signal.SIGINT, _interrupt)
+    try:
+        yield
+    finally:
+        if replace:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -183,7 +210,11 @@ def _main(argv=None):
         parser.print_help()
         return 0
     try:
-        return args.func(args) or 0
+        with _interruptible():
+            return args.func(args) or 0
+    except (_Interrupted, KeyboardInterrupt):
+        print(f"sigest {args.command}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
     except BrokenPipeError:
         raise  # main() ends quietly
     except (ValueError, OSError) as exc:  # OSError: permission, is-a-directory, disk full, ...

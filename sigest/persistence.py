@@ -21,6 +21,7 @@ mid-save never loses an earlier model.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import io
@@ -270,9 +271,13 @@ def save(estimator, path):
 def write_atomically(path, write):
     """Call ``write(file)`` on a temporary file beside ``path``, then replace ``path`` with it.
 
-    A crash at any moment leaves either the old file or the new one, never a part of it.
+    A crash at any moment leaves either the old file or the new one, never a part of it. A
+    missing folder is created; a folder at ``path`` is refused (IsADirectoryError) before any
+    write.
     """
     path = Path(path)
+    if path.is_dir():  # else os.replace fails at the end, naming the temporary file
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     # mode 0o666 less the umask, as open() gives (mkstemp's 0o600 would hide shared models)
@@ -304,8 +309,12 @@ def read_header(path):
             f"{path} is not a readable sigest model file ({type(exc).__name__}: {exc}); it may "
             "be truncated or not a model saved with sigest's save()"
         ) from exc
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a sigest model file (format {header.get('format')!r})")
+    if not isinstance(header, dict):
+        raise ModelFileError(f"{path} is not a sigest model file (its sigest.json holds a JSON "
+                             f"{type(header).__name__}, not an object)")
+    if header.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a sigest model file (format {header.get('format')!r}, "
+                             f"expected {FORMAT!r})")
     file_major = str(header.get("sigest_version", "?")).split(".")[0]
     if file_major != _version().split(".")[0]:
         raise ModelFileError(
@@ -338,17 +347,26 @@ def load(path, expected_class=None, device="cpu"):
     cls = _class_of(header)
     if expected_class is not None and not issubclass(cls, expected_class):
         raise ModelFileError(f"{path} holds a {cls.__name__}, not a {expected_class.__name__}")
-    params = from_json(header["params"])
-    params["device"] = device
-    estimator = cls(**params)
     try:
-        state = torch.load(io.BytesIO(weights), weights_only=True, map_location=device)
-    except Exception as exc:
-        raise ModelFileError(f"{path}: the weights cannot be read safely ({exc})") from exc
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        estimator._restore_fitted(from_json(header["fitted"]))
-    estimator.module_.load_state_dict(state)
+        params = {**from_json(header["params"]), "device": device}
+        estimator = cls(**params)
+        try:
+            state = torch.load(io.BytesIO(weights), weights_only=True, map_location=device)
+        except Exception as exc:
+            raise ModelFileError(f"{path}: the weights cannot be read safely ({exc})") from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimator._restore_fitted(from_json(header["fitted"]))
+        estimator.module_.load_state_dict(state)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        # a parameter the class no longer takes, a network whose shape changed, a damaged header
+        raise ModelFileError(
+            f"{path}: cannot rebuild the {cls.__name__} it holds (saved by sigest "
+            f"{header.get('sigest_version')}, this is sigest {_version()}; did the estimator's "
+            f"parameters or network change since?): {type(exc).__name__}: {exc}"
+        ) from exc
     from skorch.history import History
 
     estimator.history_ = History(header.get("history") or [])

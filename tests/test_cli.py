@@ -91,3 +91,62 @@ def test_os_errors_are_clean_messages_with_exit_2(monkeypatch, capsys, error, me
     monkeypatch.setattr(cli, "cmd_list", fail)
     assert main(["list"]) == 2
     assert capsys.readouterr().err == f"sigest list: error: {message}\n"
+
+
+def test_ctrl_c_during_fit_ends_the_command_and_keeps_the_earlier_model(
+        tmp_path, monkeypatch, capsys):
+    # skorch takes a KeyboardInterrupt as "stop training, keep the model": sigest fit must not
+    # then save the cut-short model over the file the user already has.
+    import signal
+
+    from skorch.callbacks import Callback
+
+    import sigest.plugins
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            signal.raise_signal(signal.SIGINT)
+
+    make = sigest.plugins.get_estimator
+    monkeypatch.setattr(sigest.plugins, "get_estimator",
+                        lambda *a, **kw: make(*a, callbacks=[CtrlC()], **kw))
+    output = tmp_path / "model.zip"
+    output.write_bytes(b"an earlier model")
+    assert main(["fit", "tiny-conv-denoiser", "--dataset", "sample", "--max-epochs", "3",
+                 "--max-samples", "40", "--output", str(output), "--quiet"]) == 130
+    assert capsys.readouterr().err == "sigest fit: interrupted\n"
+    assert output.read_bytes() == b"an earlier model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.zip"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("output, message", [
+    ("missing/demo.png", "output folder {tmp}/missing does not exist"),
+    ("folder", "output {tmp}/folder is a folder; give a file name"),
+    ("demo.xyz", "unknown figure format '.xyz' for {tmp}/demo.xyz; expected one of .avif, "),
+    ("demo", "unknown figure format '' for {tmp}/demo; expected one of "),
+])
+def test_demo_refuses_a_bad_figure_path_before_training(tmp_path, monkeypatch, capsys, output,
+                                                         message):
+    import sigest.demo
+
+    def train(*args, **kwargs):
+        raise AssertionError("the demo trained before checking its output path")
+
+    monkeypatch.setattr(sigest.demo, "demo_data", train)
+    (tmp_path / "folder").mkdir()
+    assert main(["demo", "--output", str(tmp_path / output), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigest demo: error: " + message.format(tmp=tmp_path)), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_demo_writes_its_figure(tmp_path, monkeypatch, capsys):
+    import sigest.demo
+
+    monkeypatch.setattr(sigest.demo, "DEMO_PARAMS", {**sigest.demo.DEMO_PARAMS, "max_epochs": 1})
+    output = tmp_path / "demo.pdf"
+    assert main(["demo", "--output", str(output), "--quiet"]) == 0
+    assert f"figure: {output}" in capsys.readouterr().out
+    assert output.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.pdf"]

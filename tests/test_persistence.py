@@ -142,18 +142,71 @@ def test_wrong_class_and_missing_file(saved, tmp_path):
         sigest.load(tmp_path / "absent.sigest")
 
 
-def test_crash_mid_save_keeps_the_earlier_model(saved, monkeypatch):
+@pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()],
+                         ids=["disk-full", "ctrl-c"])
+def test_crash_mid_save_keeps_the_earlier_model(saved, monkeypatch, error):
     est, path = saved
     before = path.read_bytes()
 
     def crash(*args, **kwargs):
-        raise OSError("disk full")
+        raise error
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(type(error)):
         est.save(path)
     assert path.read_bytes() == before
     assert os.listdir(path.parent) == [path.name]
+
+
+def test_saving_onto_a_folder_names_the_folder_and_writes_nothing(saved, tmp_path):
+    est, _ = saved
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        est.save(folder)
+    assert info.value.filename == str(folder)
+    assert os.listdir(folder) == []
+    assert sorted(os.listdir(tmp_path)) == ["model.sigest", "models"]
+
+
+@pytest.mark.parametrize("header, match", [
+    ("[1, 2]", "its sigest.json holds a JSON list, not an object"),
+    ('{"a": 1}', "format None, expected 'sigest-model'"),
+])
+def test_a_zip_that_is_not_a_model_is_a_model_file_error(tmp_path, header, match):
+    path = tmp_path / "other.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("sigest.json", header)
+        zf.writestr("weights.pt", b"")
+    with pytest.raises(ModelFileError, match=match):
+        sigest.load(path)
+
+
+def _set_param(key, value):
+    def edit(header):
+        header["params"][key] = value
+        return header
+
+    return edit
+
+
+@pytest.mark.parametrize("edit, match", [
+    # a parameter this version of the class no longer takes
+    (_set_param("no_such_param", 3), "unexpected argument.*no_such_param"),
+    # a network parameter it no longer takes
+    (_set_param("module__no_such", 3), "unexpected keyword argument 'no_such'"),
+    # a network of another shape than the weights (e.g. a default changed since)
+    (_set_param("module__n_filters", 8),
+     r"size mismatch for net.0.weight: copying a param with shape torch.Size\(\[4, 2, 9\]\) "
+     r"from checkpoint, the shape in current model is torch.Size\(\[8, 2, 9\]\)"),
+    (lambda h: {k: v for k, v in h.items() if k != "fitted"}, "KeyError: 'fitted'"),
+], ids=["param", "module-param", "shape", "no-fitted"])
+def test_a_file_the_class_cannot_rebuild_is_a_model_file_error(saved, edit, match):
+    _, path = saved
+    _rewrite(path, header=edit)
+    with pytest.raises(ModelFileError, match=f"(?s){path.name}: cannot rebuild the TinyDenoiser it "
+                                             f"holds .*{match}"):
+        sigest.load(path)
 
 
 def test_unfitted_save_is_an_error(tmp_path):
