@@ -310,7 +310,7 @@ def _fmt(v):
 
 
 def write_card(out, key, est, seconds, epochs, rows, info, command):
-    name, _, tag = key.partition("_")
+    name, _, tag = key.rpartition("_")  # tags have no "_", names may
     weights = out / f"{key}.zip"
     metrics = [k for k in rows[0] if k not in ("snr_db", "input")]
     lines = [

@@ -8,7 +8,6 @@ EEGdenoiseNet's rule) and scores held-out epochs at every level from -7 to 2 dB.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -50,34 +49,6 @@ def demo_data(n_pairings=20, seed=0):
             "snr_test": snr_test, "sfreq": float(sample.sfreq)}
 
 
-def _check_figure_path(path):
-    """Refuse, before any training, a figure path matplotlib cannot or must not write.
-
-    Parameters
-    ----------
-    path : str or Path
-        Must end in a format matplotlib writes (``.png``, ``.pdf``, ``.svg``, ...; without one it
-        would add ``.png`` to the name), lie in an existing folder and not be a folder itself.
-
-    Returns
-    -------
-    path : Path
-    """
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    path = Path(path)
-    formats = sorted(FigureCanvasBase.get_supported_filetypes())
-    if path.is_dir():
-        raise ValueError(f"output {path} is a folder; give a file name, e.g. "
-                         f"{path / 'sigest-demo.png'}")
-    if path.suffix.lower().lstrip(".") not in formats:
-        raise ValueError(f"unknown figure format {path.suffix!r} for {path}; expected one of "
-                         f"{', '.join('.' + f for f in formats)}")
-    if not path.parent.is_dir():
-        raise ValueError(f"output folder {path.parent} does not exist (create it first)")
-    return path
-
-
 def run_demo(output="sigest-demo.png", verbose=True, seed=0):
     """Train the demo denoiser, print the scores of the noisy input and of the output.
 
@@ -88,10 +59,12 @@ def run_demo(output="sigest-demo.png", verbose=True, seed=0):
     import torch
 
     from .metrics import correlation_coefficient, rrmse_temporal
+    from .plot import check_figure_path
     from .plugins import get_estimator
 
     if output:
-        output = _check_figure_path(output)  # before a minute of training, not after
+        # before a minute of training, not after
+        output = check_figure_path(output, example="sigest-demo.png")
     data = demo_data(n_pairings=5, seed=seed)
     params = {**DEMO_PARAMS, "optimizer": torch.optim.Adam}  # RMSprop: unstable this short
     est = get_estimator(DEMO_MODEL, **params, sfreq=data["sfreq"], random_state=seed,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -13,6 +15,36 @@ def _figure(**kwargs):
     import matplotlib.pyplot as plt
 
     return plt.subplots(**kwargs)
+
+
+def check_figure_path(path, example="figure.png"):
+    """Refuse, before any work, a figure path matplotlib cannot or must not write.
+
+    Parameters
+    ----------
+    path : str or Path
+        Must end in a format matplotlib writes (``.png``, ``.pdf``, ``.svg``, ...; without one it
+        would add ``.png`` to the name), lie in an existing folder and not be a folder itself.
+    example : str, default="figure.png"
+        The file name the message suggests when ``path`` is a folder.
+
+    Returns
+    -------
+    path : Path
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(path)
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if path.is_dir():
+        raise ValueError(f"output {path} is a folder; give a file name, e.g. "
+                         f"{path / example}")
+    if path.suffix.lower().lstrip(".") not in formats:
+        raise ValueError(f"unknown figure format {path.suffix!r} for {path}; expected one of "
+                         f"{', '.join('.' + f for f in formats)}")
+    if not path.parent.is_dir():
+        raise ValueError(f"output folder {path.parent} does not exist (create it first)")
+    return path
 
 
 def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None, *, t0=0.0):

@@ -404,7 +404,9 @@ def get_estimator(name, pretrained=None, **params):
         The tag of weights shipped with sigest (``sigest.pretrained.available()``), e.g.
         ``"eegdenoisenet-emg"``: the estimator comes back fitted with them.
     **params
-        Parameters to set.
+        Parameters to set. With ``pretrained``, parameters that would rebuild the network
+        (``module``, ``module__*``, ``compile__*``) are refused: the shipped weights fit only
+        the network they were trained in.
 
     Examples
     --------
@@ -417,6 +419,16 @@ def get_estimator(name, pretrained=None, **params):
         from .pretrained import load_pretrained
 
         estimator = load_pretrained(name, pretrained)
+        # skorch builds a new network, with random weights, when one of these is set
+        rebuild = sorted(k for k in params if k.startswith("compile__")
+                         or k.partition("__")[0] in getattr(estimator, "_modules", ["module"]))
+        if rebuild:
+            raise ValueError(
+                f"{', '.join(rebuild)} would rebuild the network of {name} with random "
+                f"weights, and the shipped weights {name}:{pretrained} would be lost (they fit "
+                "only the network they were trained in, see sigest.pretrained.model_card); to "
+                f"train that network, call get_estimator({name!r}, ...) without pretrained and "
+                "fit it")
         return estimator.set_params(**params) if params else estimator
     return get_estimator_class(name)(**params)
 

@@ -360,16 +360,17 @@ def pick_channels(raw, channels=None):
     return list(channels)
 
 
-def check_output_path(path, input_path=None):
+def check_output_path(path, input_path=None, *, extensions=OUTPUT_EXTENSIONS):
     """Refuse, before any work, an output path :func:`write_recording` cannot or must not write.
 
     Parameters
     ----------
     path : str or Path
-        Must end in one of :data:`OUTPUT_EXTENSIONS`, lie in an existing folder and not be a
-        folder itself.
+        Must end in one of ``extensions``, lie in an existing folder and not be a folder itself.
     input_path : str or Path, optional
         The recording being denoised: the output must not be the same file.
+    extensions : tuple of str, default=OUTPUT_EXTENSIONS
+        The formats the output may have (``(".zip",)`` for the model file of ``sigest fit``).
 
     Returns
     -------
@@ -383,10 +384,10 @@ def check_output_path(path, input_path=None):
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"output {path} is a folder; give a file name ending in "
-                         f"{', '.join(OUTPUT_EXTENSIONS)}")
-    if not path.name.lower().endswith(OUTPUT_EXTENSIONS):
+                         f"{', '.join(extensions)}")
+    if not path.name.lower().endswith(extensions):
         raise ValueError(f"unknown output format {path.suffix!r} for {path}; expected one of "
-                         f"{', '.join(OUTPUT_EXTENSIONS)}")
+                         f"{', '.join(extensions)}")
     parent = path.parent
     if not parent.is_dir():
         raise ValueError(f"output folder {parent} does not exist (create it first)")
@@ -491,6 +492,7 @@ def load_denoiser(model=None, weights=None):
             if not isinstance(estimator, cls):
                 raise ValueError(f"{weights} holds a {type(estimator).__name__}, not a {model} "
                                  f"({cls.__name__})")
+        _check_denoiser(estimator, weights, "only a denoiser can denoise a recording")
         return estimator
     if model is None:
         raise ValueError("give --model NAME[:TAG] (shipped weights) or --weights FILE")
@@ -507,7 +509,9 @@ def load_denoiser(model=None, weights=None):
             raise ValueError(f"{name!r} has several shipped weights; pick one with --model "
                              f"{', '.join(f'{name}:{t}' for t in tags)}")
         tag = tags[0]
-    return load_pretrained(name, tag)
+    estimator = load_pretrained(name, tag)
+    _check_denoiser(estimator, f"{name}:{tag}", "only a denoiser can denoise a recording")
+    return estimator
 
 
 def denoise_recording(input_path, output_path=None, *, model=None, weights=None, channels=None,
@@ -625,7 +629,7 @@ def _load_dataset(name, path=None):
 
 def _subsample(max_samples, *arrays):
     n = len(arrays[0])
-    if not max_samples or n <= max_samples:
+    if max_samples is None or n <= max_samples:
         return arrays
     keep = np.sort(np.random.default_rng(0).choice(n, max_samples, replace=False))
     return tuple(None if a is None else a[keep] for a in arrays)
@@ -679,10 +683,38 @@ def _fraction(text):
     return value
 
 
+def _positive_int(text):
+    """argparse type of counts (``--max-epochs``, ``--max-samples``): an integer >= 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
+    return value
+
+
+def _sampling_rate(text):
+    """argparse type of ``--sfreq-model``: a positive finite number of Hz."""
+    import argparse
+
+    from .validation import check_sfreq
+
+    try:
+        return check_sfreq(float(text))
+    except ValueError:  # not a number, nan, inf, <= 0
+        raise argparse.ArgumentTypeError(f"must be a positive finite sampling rate in Hz; got "
+                                         f"{text!r}") from None
+
+
 def cmd_fit(args):
     from .plugins import get_estimator
 
     _check_fittable(args.model)
+    output = args.output or f"{args.model}-{args.dataset}.zip"
+    check_output_path(output, extensions=(".zip",))  # before minutes of training, not after
     X, y, sfreq, groups = _load_dataset(args.dataset, args.data_path)
     X, y, groups = _subsample(args.max_samples, X, y, groups)
     train, test = _split(len(X), args.test_size, args.random_state, groups)
@@ -697,7 +729,6 @@ def cmd_fit(args):
         # and sigest evaluate will not pretend it knows a noise to mix into clean epochs.
         estimator.set_params(noise=None)
     estimator.fit(X[train], None if y is None else y[train])
-    output = args.output or f"{args.model}-{args.dataset}.zip"
     estimator.save(output)
     score = estimator.score(X[test], None if y is None else y[test])
     print(f"fitted {args.model} on {len(train)} epochs of {args.dataset}; held-out "
@@ -745,7 +776,7 @@ def cmd_evaluate(args):
         print(f"{label:12s}  {r:7.4f}  {cc:6.4f}")
 
 
-def _check_denoiser(estimator, file):
+def _check_denoiser(estimator, file, why="sigest evaluate scores denoisers"):
     """A clear error for a model file that holds something else than a fitted denoiser."""
     if callable(getattr(estimator, "transform", None)) and hasattr(estimator, "n_times_in_"):
         return
@@ -754,7 +785,7 @@ def _check_denoiser(estimator, file):
     kind = "a classifier" if is_classifier(estimator) else (
         "a generator" if callable(getattr(estimator, "sample", None)) else "not a denoiser")
     raise ValueError(f"{file} holds a {type(estimator).__name__}, {kind} with no transform: "
-                     "sigest evaluate scores denoisers (sigest list --task denoising)")
+                     f"{why} (sigest list --task denoising)")
 
 
 def _rates_differ(sfreq, model_sfreq):
@@ -817,8 +848,11 @@ def _denoise_epochs(estimator, X, sfreq=None):
 
 
 def cmd_plot(args):
-    from .plot import plot_denoising
+    from .persistence import write_atomically
+    from .plot import check_figure_path, plot_denoising
 
+    default = f"{Path(args.input).stem}_denoised.png"
+    output = check_figure_path(args.output or default, example=default)  # before any work
     raw = read_recording(args.input)
     picks = pick_channels(raw, [args.channel] if args.channel else None)[:1]
     estimator = load_denoiser(args.model, args.weights)
@@ -844,8 +878,7 @@ def cmd_plot(args):
     ax.lines[1].remove()
     ax.lines[0].set_label("input")
     ax.legend(loc="upper right", ncol=2, frameon=False)
-    output = args.output or f"{Path(args.input).stem}_denoised.png"
-    fig.savefig(output, dpi=120)
+    write_atomically(output, lambda f: fig.savefig(f, dpi=120, format=output.suffix.lower()[1:]))
     print(f"wrote {output}")
 
 
@@ -870,7 +903,7 @@ def register_commands(sub):
     p.add_argument("--weights", default=None, help="model file written by save() / sigest fit")
     p.add_argument("--channels", nargs="+", default=None,
                    help="channels to denoise (default: all signal channels)")
-    p.add_argument("--sfreq-model", type=float, default=None,
+    p.add_argument("--sfreq-model", type=_sampling_rate, default=None,
                    help="the model's sampling rate, for model files that lack it")
     p.add_argument("--quiet", action="store_true", help="no progress bar or notices")
     p.set_defaults(func=cmd_denoise)
@@ -882,10 +915,12 @@ def register_commands(sub):
                        "score, and save() it. Progress bar and epoch table unless --quiet.")
     p.add_argument("model", help="registered denoiser name (sigest list --task denoising)")
     p.add_argument("--dataset", required=True, help="registered data set name")
-    p.add_argument("--output", default=None, help="model file (default MODEL-DATASET.zip)")
-    p.add_argument("--max-epochs", type=int, default=None,
+    p.add_argument("--output", default=None, help="model file, .zip, in an existing folder "
+                   "(default MODEL-DATASET.zip)")
+    p.add_argument("--max-epochs", type=_positive_int, default=None,
                    help="training epochs (default: the estimator's)")
-    p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
+    p.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="subsample the epochs")
     p.add_argument("--test-size", type=_fraction, default=0.2,
                    help="fraction of the data set's groups held out, in (0, 1) (default 0.2)")
     p.add_argument("--random-state", type=int, default=0,
@@ -901,15 +936,16 @@ def register_commands(sub):
                        "input and of the denoised output.")
     p.add_argument("file", help="model file written by save() / sigest fit")
     p.add_argument("--dataset", required=True, help="registered data set name")
-    p.add_argument("--max-samples", type=int, default=None, help="subsample the epochs")
+    p.add_argument("--max-samples", type=_positive_int, default=None,
+                   help="subsample the epochs")
     p.add_argument("--data-path", default=None, help="data folder (default $SIGEST_DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("plot", help="before/after figure of one channel of a recording")
     p.add_argument("input", help="recording: .edf, .bdf, .fif, or a WFDB record (.hea)")
-    p.add_argument("output", nargs="?", default=None, help="figure file (default INPUT_denoised"
-                   ".png)")
+    p.add_argument("output", nargs="?", default=None, help="figure file: .png, .pdf, .svg, ... "
+                   "in an existing folder (default INPUT_denoised.png)")
     p.add_argument("--weights", default=None, help="model file written by save()")
     p.add_argument("--model", default=None, help="NAME:TAG of shipped weights instead")
     p.add_argument("--channel", default=None, help="channel to show (default: the first)")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import sigest
 from sigest.pretrained import HERE, available, load_pretrained, model_card
@@ -72,3 +73,28 @@ def test_cli_uses_shipped_weights(tmp_path, shared_data, capsys):
     assert main(["denoise", str(excerpt), str(out), "--model", "cdae-bam", "--quiet"]) == 2
     assert "several shipped weights" in capsys.readouterr().err
     assert main(["denoise", str(excerpt), str(out), "--model", "fcnn", "--quiet"]) == 0
+
+
+@pytest.mark.parametrize("params", [{"module__dropout": 0.1}, {"module__n_hidden_layers": 3},
+                                    {"module": object}])
+def test_pretrained_refuses_parameters_that_rebuild_the_network(params):
+    # skorch rebuilds the network when a module__ parameter is set: random weights, still "fitted"
+    (key,) = params
+    with pytest.raises(ValueError, match=rf"{key} .*shipped weights.*without pretrained"):
+        sigest.get_estimator("fcnn", pretrained="eegdenoisenet-eog", **params)
+    est = sigest.get_estimator("fcnn", pretrained="eegdenoisenet-eog", batch_size=7, lr=1e-4)
+    shipped = load_pretrained("fcnn", "eegdenoisenet-eog")
+    for (name, mine), theirs in zip(est.module_.state_dict().items(),
+                                    shipped.module_.state_dict().values()):
+        assert torch.equal(mine, theirs), name
+
+
+def test_estimator_names_with_underscores_are_split_from_their_tag(tmp_path, monkeypatch):
+    import sigest.pretrained
+
+    for stem in ("braindecode-signaljepa_postlocal_tuh-eeg", "cdae-bam_mitbih-nstdb"):
+        (tmp_path / f"{stem}.zip").write_bytes(b"")
+    (tmp_path / "notes.zip").write_bytes(b"")
+    monkeypatch.setattr(sigest.pretrained, "HERE", tmp_path)
+    assert available() == [("braindecode-signaljepa_postlocal", "tuh-eeg"),
+                           ("cdae-bam", "mitbih-nstdb")]

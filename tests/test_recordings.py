@@ -570,3 +570,133 @@ def test_a_plugin_data_set_can_give_its_sampling_rate(monkeypatch):
     with pytest.raises(ValueError, match=r"should return \(X, y, groups\), a dict with X .*got "
                                          r"list"):
         _load_dataset("odd")
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make loading the data set fail the test: ``sigest fit`` must check its output first."""
+    import sigest.recordings as recordings
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the output path must be checked before loading data or training")
+
+    monkeypatch.setattr(recordings, "_load_dataset", forbidden)
+
+
+def test_fit_checks_the_output_before_any_work(tmp_path, capsys, no_training):
+    (tmp_path / "folder.zip").mkdir()
+    cases = [
+        (tmp_path / "missing" / "model.zip", f"output folder {tmp_path / 'missing'} does not "
+                                             "exist"),
+        (tmp_path / "folder.zip", "is a folder"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "model", "unknown output format '' for"),
+        (tmp_path / "model.fif", "unknown output format '.fif'"),
+    ]
+    for output, message in cases:
+        assert main(["fit", "tiny-conv-denoiser", "--dataset", "sample", "--max-epochs", "1",
+                     "--output", str(output), "--quiet"]) == 2, output
+        err = capsys.readouterr().err
+        assert err.startswith("sigest fit: error:") and message in err, err
+        assert "expected one of .zip" in err or "does not exist" in err or "folder" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.zip"]
+
+
+@pytest.mark.parametrize("option", ["--max-epochs", "--max-samples"])
+@pytest.mark.parametrize("value", ["0", "-1", "1.5", "abc"])
+def test_fit_refuses_counts_that_are_not_positive_integers(tmp_path, capsys, no_training,
+                                                           option, value):
+    output = tmp_path / "model.zip"
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "tiny-conv-denoiser", "--dataset", "sample", option, value, "--quiet",
+              "--output", str(output)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be a positive integer" in err and repr(value) in err, err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_evaluate_refuses_max_samples_that_is_not_positive(capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "model.zip", "--dataset", "sample", "--max-samples", value])
+    assert exc.value.code == 2
+    assert "argument --max-samples: must be a positive integer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output, message", [
+    ("missing/fig.png", "output folder {tmp}/missing does not exist"),
+    ("folder", "output {tmp}/folder is a folder; give a file name"),
+    ("fig.xyz", "unknown figure format '.xyz' for {tmp}/fig.xyz; expected one of "),
+    ("fig", "unknown figure format '' for {tmp}/fig; expected one of "),
+])
+def test_plot_checks_the_figure_path_before_any_work(tmp_path, edf_path, capsys, no_work,
+                                                     output, message):
+    (tmp_path / "folder").mkdir()
+    assert main(["plot", str(edf_path), str(tmp_path / output), "--weights", "model.zip",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sigest plot: error: " + message.format(tmp=tmp_path)), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+def test_plot_writes_its_figure_atomically(tmp_path, tiny_model, edf_path, monkeypatch, capsys):
+    import matplotlib.figure
+
+    _, weights = tiny_model
+    fig = tmp_path / "fig.pdf"
+    argv = ["plot", str(edf_path), str(fig), "--weights", str(weights), "--duration", "2",
+            "--quiet"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"wrote {fig}\n"
+    good = fig.read_bytes()
+    assert good.startswith(b"%PDF")  # the format of the name, whatever the backend's default
+
+    def write_half_then_fail(self, fname, **kwargs):
+        fname.write(good[:len(good) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", write_half_then_fail)
+    assert main(argv) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert fig.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.pdf"]
+
+
+def test_denoise_and_plot_refuse_a_model_that_is_not_a_denoiser(tmp_path, edf_path, capsys):
+    # a classifier went on to fail with "the model was fitted on 2 channels; the data has 3"
+    from sigest.recordings import load_denoiser
+
+    X = np.random.default_rng(0).standard_normal((20, 2, 64)).astype(np.float32)
+    classifier = tmp_path / "classifier.zip"
+    sigest.get_estimator("tiny-conv-classifier", max_epochs=1).fit(
+        X, np.arange(20) % 2).save(classifier)
+    message = f"{classifier} holds a TinyClassifier, a classifier with no transform"
+    for argv in (["denoise", str(edf_path), str(tmp_path / "out_raw.fif")],
+                 ["plot", str(edf_path), str(tmp_path / "fig.png")]):
+        assert main([*argv, "--weights", str(classifier), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"sigest {argv[0]}: error: {message}") and "denois" in err, err
+    with pytest.raises(ValueError, match="a classifier with no transform"):
+        load_denoiser(weights=classifier)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.zip"]
+
+
+@pytest.mark.parametrize("value", ["0", "-256", "nan", "inf", "abc"])
+def test_denoise_refuses_a_model_rate_that_is_not_a_positive_number(tmp_path, edf_path, capsys,
+                                                                     value):
+    with pytest.raises(SystemExit) as exc:
+        main(["denoise", str(edf_path), str(tmp_path / "out_raw.fif"), "--weights",
+              "model.zip", "--sfreq-model", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --sfreq-model: must be a positive finite sampling rate in Hz" in err, err
+    assert repr(value) in err and not (tmp_path / "out_raw.fif").exists()
+
+
+def test_denoise_with_the_model_rate_given(tmp_path, tiny_model, edf_path, capsys):
+    _, weights = tiny_model
+    out = tmp_path / "out_raw.fif"
+    assert main(["denoise", str(edf_path), str(out), "--weights", str(weights),
+                 "--channels", "Cz..", "--sfreq-model", "160", "--quiet"]) == 0
+    assert "window 320 samples at 160 Hz" in capsys.readouterr().out and out.exists()

@@ -1,9 +1,9 @@
 """Weights shipped with sigest, trained by ``scripts/train_pretrained.py`` on public data.
 
-Each model is a file ``<estimator>_<tag>.zip`` written by the estimator's ``save()`` (read
-back with :func:`sigest.load`, which runs no code), next to its model card
-``<estimator>_<tag>.md`` (data, split, protocol, held-out metrics and the command that made
-it). ``sigest.get_estimator(name, pretrained=tag)`` calls :func:`load_pretrained`.
+Each model is a file ``<estimator>_<tag>.zip`` (a tag has no ``_``; an estimator name may)
+written by the estimator's ``save()`` (read back with :func:`sigest.load`, which runs no code),
+next to its model card ``<estimator>_<tag>.md`` (data, split, protocol, held-out metrics and the
+command that made it). ``sigest.get_estimator(name, pretrained=tag)`` calls :func:`load_pretrained`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def _split_name(stem):
-    name, sep, tag = stem.partition("_")
-    return (name, tag) if sep else None
+    # at the last "_": tags have none, estimator names may (braindecode-signaljepa_postlocal)
+    name, sep, tag = stem.rpartition("_")
+    return (name, tag) if sep and name else None
 
 
 def available():
