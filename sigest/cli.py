@@ -94,7 +94,14 @@ def cmd_datasets(args):
     if status is None:
         print("no data set status available in this version")
         return 1
+    from .plugins import dataset_entries
+
     rows = [{**row, "found": "yes" if row.get("found") else "no"} for row in status(args.path)]
+    known = {row["name"] for row in rows}
+    # a plugin's data sets: sigest cannot tell whether their files are present
+    rows += [{"name": name, "found": "n/a", "path": "",
+              "detail": f"plugin {entry.plugin}: {entry.description}"}
+             for name, entry in dataset_entries().items() if name not in known]
     print(_table(rows, ["name", "found", "path", "detail"]))
 
 

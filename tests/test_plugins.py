@@ -539,3 +539,19 @@ def test_standard_library_and_main_are_never_trusted_wholesale(in_process_plugin
     assert _trusted("os.Sneaky")  # the registered class itself, by its exact path
     assert not _trusted("os.system") and not _trusted("__main__.anything")
     assert not _trusted("builtins.eval")
+
+
+class _DataPlugin:
+    @hookimpl
+    def sigest_register_datasets(self, register):
+        register("my-epochs", lambda: (np.zeros((4, 1, 8)), None, np.arange(4)),
+                 description="four flat epochs")
+
+
+def test_sigest_datasets_lists_a_plugins_data_sets(in_process_plugin, capsys):
+    from sigest.cli import main
+
+    in_process_plugin(_DataPlugin(), "data-plugin")
+    assert main(["datasets"]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith("my-epochs"))
+    assert "n/a" in line and "plugin data-plugin: four flat epochs" in line
