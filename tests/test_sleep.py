@@ -142,3 +142,21 @@ def test_network_parameters_the_stager_sets_itself_are_refused(param):
                                   **{f"module__{param}": 1})
     with pytest.raises(ValueError, match=f"module__{param} is set by FreqCutSleepStager itself"):
         stager.fit(X, y)
+
+
+def test_stacked_spectrograms_are_the_rows_the_stager_would_stack_itself():
+    from sigest.preprocessing import STFT
+
+    X, y = _toy(24)
+    S = STFT(sfreq=40.0, n_fft=40, hop_length=40, fmax=20.0).fit_transform(X)
+    params = dict(spectrogram_input=True, n_context=1, max_epochs=1, random_state=0, **TINY)
+    rows = FreqCutSleepStager(**params).fit(S, y)
+    stacked = FreqCutSleepStager(context_stacked=True, **params).fit(add_context(S, 1), y)
+    assert add_context(S, 1).shape == S.shape[:3] + (3 * S.shape[3],)
+    np.testing.assert_allclose(stacked.predict_proba(add_context(S, 1)), rows.predict_proba(S),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=f"3 epochs of equal length; got {S.shape[3] - 1} "
+                                         "frames"):
+        FreqCutSleepStager(context_stacked=True, **params).fit(S[..., 1:], y)
+    with pytest.raises(ValueError, match="n_context must be a non-negative integer; got True"):
+        FreqCutSleepStager(n_context=True, sfreq=40.0, max_epochs=1, **TINY).fit(X, y)

@@ -92,6 +92,17 @@ def test_explicit_pairs_and_their_errors():
         clone(clf).set_params(temporal_weight=-1.0).fit(X, y)
 
 
+def test_a_refit_refused_for_its_parameters_leaves_the_fitted_model_as_it_was():
+    X, y = _toy(n=24, n_channels=2, n_times=32)
+    clf = TSSTDNClassifier(max_epochs=1, random_state=0, module__n_fft=16, **SMALL).fit(X, y)
+    proba = clf.predict_proba(X)
+    noisy, y_other = X[:, :1] + 0.1, np.where(y == "a", 3, 9)
+    with pytest.raises(ValueError, match="X_clean .* or noise"):
+        clf.set_params(noise="white").fit(noisy, y_other, X_clean=X[:, :1])
+    assert clf.classes_.tolist() == ["a", "b"] and clf.n_channels_in_ == 2
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
 def test_same_seed_same_predictions():
     X, y = _toy()
     a = TSSTDNClassifier(max_epochs=1, random_state=3, noise="white", module__n_fft=32, **SMALL)

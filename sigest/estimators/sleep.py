@@ -7,17 +7,21 @@ import torch
 
 from ..base import SignalClassifier
 from ..models.freqcut import FreqCutAttention
+from ..validation import check_non_negative_int
 
 
 def add_context(X3, n_context, groups=None):
     """Stack each epoch with its ``n_context`` neighbours on each side along time.
 
     Rows are taken as consecutive epochs of a recording; an epoch at the start or end of a
-    recording repeats itself where a neighbour is missing.
+    recording repeats itself where a neighbour is missing. Spectrograms ``(n_epochs,
+    n_channels, n_freqs, n_frames)`` are stacked along their frames, the input
+    :class:`FreqCutSleepStager` takes with ``spectrogram_input=True, context_stacked=True``.
 
     Parameters
     ----------
-    X3 : ndarray of shape (n_epochs, n_channels, n_times)
+    X3 : ndarray of shape (n_epochs, n_channels, n_times) or (n_epochs, n_channels, n_freqs, \
+n_frames)
     n_context : int
     groups : array-like of shape (n_epochs,), optional
         The recording of every row (rows of one recording consecutive and in time order);
@@ -26,6 +30,7 @@ def add_context(X3, n_context, groups=None):
     Returns
     -------
     X_context : ndarray of shape (n_epochs, n_channels, (2 n_context + 1) n_times), float32
+        Or ``(n_epochs, n_channels, n_freqs, (2 n_context + 1) n_frames)`` for spectrograms.
 
     Examples
     --------
@@ -49,8 +54,9 @@ def add_context(X3, n_context, groups=None):
         last = np.minimum.accumulate(np.where(ends, rows, n - 1)[::-1])[::-1]
     index = np.clip(rows[:, None] + np.arange(-n_context, n_context + 1), first[:, None],
                     last[:, None])
-    out = np.asarray(X3, dtype=np.float32)[index]  # (n, 2k+1, C, T)
-    return np.ascontiguousarray(out.transpose(0, 2, 1, 3).reshape(n, X3.shape[1], -1))
+    out = np.asarray(X3, dtype=np.float32)[index]  # (n, 2k+1, C, [F,] T)
+    out = np.moveaxis(out, 1, -2)  # (n, C, [F,] 2k+1, T)
+    return np.ascontiguousarray(out.reshape(*out.shape[:-2], -1))
 
 
 class FreqCutSleepStager(SignalClassifier):
@@ -79,7 +85,8 @@ class FreqCutSleepStager(SignalClassifier):
         Neighbouring epochs on each side for the sequence variant (0: single epoch).
     context_stacked : bool, default=False
         With ``n_context > 0``: True if every row of ``X`` already holds ``2 n_context + 1``
-        epochs along time (:func:`add_context`); False stacks neighbouring rows.
+        epochs along time (:func:`add_context`; spectrograms along their frames); False stacks
+        neighbouring rows.
     class_weight : None, "balanced" or dict, default="balanced"
         Weights of the stages in the cross-entropy loss (sleep stages are imbalanced).
     optimizer : type of torch optimizer, default=torch.optim.AdamW
@@ -134,8 +141,7 @@ class FreqCutSleepStager(SignalClassifier):
         return max(int(round(float(self.sfreq) * window)), 2)
 
     def _check_X(self, X, *, reset):
-        if not (isinstance(self.n_context, (int, np.integer)) and self.n_context >= 0):
-            raise ValueError(f"n_context must be a non-negative integer; got {self.n_context!r}")
+        check_non_negative_int(self.n_context, "n_context")
         spectrogram_shape = None
         if self.spectrogram_input:
             X = np.asarray(X) if not hasattr(X, "shape") else X
@@ -153,11 +159,18 @@ class FreqCutSleepStager(SignalClassifier):
             self.spectrogram_shape_ = spectrogram_shape
         n_seq = 2 * int(self.n_context) + 1
         if self.context_stacked:
-            if self.n_times_in_ % n_seq:
+            spectrogram = self.spectrogram_shape_ is not None
+            length = self.spectrogram_shape_[1] if spectrogram else self.n_times_in_
+            if length % n_seq:
                 raise ValueError(f"with context_stacked=True and n_context={self.n_context}, "
                                  f"epochs must hold {n_seq} epochs of equal length; got "
-                                 f"{self.n_times_in_} samples")
-            return X3.astype(np.float32, copy=False), rank
+                                 f"{length} {'frames' if spectrogram else 'samples'}")
+            X3 = X3.astype(np.float32, copy=False)
+            if spectrogram and n_seq > 1:  # (C, F, n_seq * t) -> the network's (C, n_seq * F * t)
+                n, c = X3.shape[:2]
+                X3 = X3.reshape(n, c, self.spectrogram_shape_[0], n_seq, -1)
+                X3 = X3.transpose(0, 1, 3, 2, 4).reshape(n, c, -1)
+            return X3, rank
         return add_context(X3, int(self.n_context)), rank
 
     _inferred_module_params = SignalClassifier._inferred_module_params + (
@@ -169,7 +182,10 @@ class FreqCutSleepStager(SignalClassifier):
         if self.context_stacked:
             kwargs["n_times"] = self.n_times_in_ // (2 * int(self.n_context) + 1)
         if self.spectrogram_shape_ is not None:
-            kwargs["spectrogram_shape"] = self.spectrogram_shape_
+            n_freqs, n_frames = self.spectrogram_shape_
+            if self.context_stacked:
+                n_frames //= 2 * int(self.n_context) + 1
+            kwargs["spectrogram_shape"] = (n_freqs, n_frames)
         elif self.sfreq_ is not None:
             kwargs["sfreq"] = self.sfreq_
         return kwargs

@@ -148,17 +148,18 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
         return 3 if is_mne_data(X) or is_mne_list(X) or np.ndim(X) == 3 else 2
 
     def _prepare_fit(self, X, y, *, reset):
+        # parameters first: a refit that fails must leave the fitted model as it was
         for name in ("temporal_weight", "spectral_weight"):
             check_non_negative(getattr(self, name), name)
-        X3, y_encoded = super()._prepare_fit(X, y, reset=reset)
         clean_arg = self.__dict__.get("_clean_arg")
+        if clean_arg is not None and self.noise is not None:
+            raise ValueError(
+                f"{type(self).__name__}: pass either X_clean (explicit noisy/clean pairs) or "
+                f"noise (noisy copies of clean X), not both; got noise={self.noise!r}"
+            )
+        X3, y_encoded = super()._prepare_fit(X, y, reset=reset)
         clean = None
         if clean_arg is not None:
-            if self.noise is not None:
-                raise ValueError(
-                    f"{type(self).__name__}: pass either X_clean (explicit noisy/clean pairs) or "
-                    f"noise (noisy copies of clean X), not both; got noise={self.noise!r}"
-                )
             clean = check_clean_target(clean_arg[0], X3, clean_arg[1], owner=type(self).__name__,
                                        name="X_clean").astype(np.float32, copy=False)
         self._clean_train = clean
