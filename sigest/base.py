@@ -546,8 +546,19 @@ class _SignalNet:
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising the network."""
         reset = not self.__sklearn_is_fitted__()
-        X3, y_prepared = self._prepare_fit(X, y, reset=reset)
+        X3, y_prepared = self._prepare_fit_or_restore(X, y, reset=reset)
         return self._fit_validated(X3, y_prepared, fit_params, partial=True)
+
+    def _prepare_fit_or_restore(self, X, y, *, reset):
+        """:meth:`_prepare_fit`; if it refuses the data or a parameter, the estimator is left
+        as it was (a fitted model stays usable, not half reset to the refused data)."""
+        state = dict(self.__dict__)
+        try:
+            return self._prepare_fit(X, y, reset=reset)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
 
     def fit(self, X, y=None, **fit_params):
         """Fit the network to ``X`` (and ``y``); the network is re-initialised first.
@@ -566,7 +577,7 @@ class _SignalNet:
         self
         """
         reset = not (self.warm_start and self.__sklearn_is_fitted__())
-        X3, y_prepared = self._prepare_fit(X, y, reset=reset)
+        X3, y_prepared = self._prepare_fit_or_restore(X, y, reset=reset)
         return self._fit_validated(X3, y_prepared, fit_params, partial=False)
 
     # ------------------------------------------------------------------------- persistence
@@ -942,6 +953,7 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
                              f"{self.data_scaling!r}")
         if reset:
             self.data_scale_ = self._fitted_data_scale(X3)
+        self._class_weight_tensor()  # refuses bad class weights before any training
         return X3, y_encoded
 
     def _fitted_data_scale(self, reference):
@@ -964,13 +976,23 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
         if self.class_weight is None:
             return None
         classes = self.classes_
-        if self.class_weight == "balanced":
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             counts = getattr(self, "_class_counts", None)
             if counts is None:
                 return None
             weights = counts.sum() / (len(classes) * np.maximum(counts, 1))
         elif isinstance(self.class_weight, dict):
-            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
+            unknown = [c for c in self.class_weight if c not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(f"class_weight has classes {unknown} not in classes_ "
+                                 f"{classes.tolist()}")
+            try:
+                weights = np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
+            except (TypeError, ValueError):
+                weights = np.array([np.nan])
+            if not np.all(np.isfinite(weights) & (weights >= 0)):
+                raise ValueError(f"class_weight values must be finite numbers >= 0; got "
+                                 f"{self.class_weight!r}")
         else:
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}"

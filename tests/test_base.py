@@ -590,3 +590,28 @@ def test_transformers_noise_and_ts_stdn_take_the_rate_of_split_mne_epochs():
     assert NoiseInjector("white").fit(split).sfreq_ == 64.0
     ts = TSSTDNClassifier(max_epochs=1, module__n_fft=32, random_state=0).fit(split, y[::3])
     assert ts.transform(split).shape == (8, 2, 128)  # a list of Epochs is 3-D, not 2-D
+
+
+@pytest.mark.parametrize("class_weight,message", [
+    ({"rest": 1.0, "sleep": 2.0}, r"class_weight has classes \['sleep'\] not in classes_ "
+                                  r"\['rest', 'task'\]"),
+    ({"rest": -1.0}, "class_weight values must be finite numbers >= 0"),
+    ({"rest": float("nan")}, "class_weight values must be finite numbers >= 0"),
+    ({"rest": "heavy"}, "class_weight values must be finite numbers >= 0"),
+    (np.array([1.0, 2.0]), "class_weight must be None, 'balanced' or a dict"),
+])
+def test_classifier_refuses_bad_class_weights(class_weight, message):
+    X, y = labelled(n=20)
+    with pytest.raises(ValueError, match=message):
+        TinyClassifier(max_epochs=1, class_weight=class_weight).fit(X, y)
+
+
+def test_a_refused_refit_leaves_the_fitted_model_as_it_was():
+    X, y = labelled(n=20)
+    clf = TinyClassifier(max_epochs=1, random_state=0).fit(X, y)
+    before = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="data_scaling must be"):
+        clf.set_params(data_scaling="max").fit(X[:, :1], y)  # other shape, bad parameter
+    clf.set_params(data_scaling="train-std")
+    assert clf.n_channels_in_ == 2
+    np.testing.assert_array_equal(clf.predict_proba(X), before)

@@ -159,8 +159,8 @@ def test_files_written_before_keyed_dicts_still_load():
 
 
 def test_unsupported_keys_are_still_dropped_with_the_warning(tmp_path):
-    est = TinyClassifier(max_epochs=1, random_state=0, class_weight={(0, 1): 1.0})
-    est.fit(X, Y_INT)
+    est = TinyClassifier(max_epochs=1, random_state=0).fit(X, Y_INT)
+    est.set_params(class_weight={(0, 1): 1.0})  # a key fit would refuse: not a class
     with pytest.warns(UserWarning, match=r"\['class_weight'\] cannot be stored safely"):
         path = est.save(tmp_path / "m.zip")
     assert sigest.load(path).class_weight is None
