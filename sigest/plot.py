@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 
@@ -34,17 +32,10 @@ def check_figure_path(path, example="figure.png"):
     """
     from matplotlib.backend_bases import FigureCanvasBase
 
-    path = Path(path)
+    from .validation import check_output_file
+
     formats = sorted(FigureCanvasBase.get_supported_filetypes())
-    if path.is_dir():
-        raise ValueError(f"output {path} is a folder; give a file name, e.g. "
-                         f"{path / example}")
-    if path.suffix.lower().lstrip(".") not in formats:
-        raise ValueError(f"unknown figure format {path.suffix!r} for {path}; expected one of "
-                         f"{', '.join('.' + f for f in formats)}")
-    if not path.parent.is_dir():
-        raise ValueError(f"output folder {path.parent} does not exist (create it first)")
-    return path
+    return check_output_file(path, tuple(f".{f}" for f in formats), example=example)
 
 
 def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None, *, t0=0.0):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import model_sfreq_of
+from .validation import check_output_file, model_sfreq_of
 
 #: Extensions read with mne.
 MNE_EXTENSIONS = (".edf", ".bdf", ".fif", ".fif.gz")
@@ -381,16 +381,7 @@ def check_output_path(path, input_path=None, *, extensions=OUTPUT_EXTENSIONS):
     ValueError
         When the output cannot be written there, or would overwrite the input.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"output {path} is a folder; give a file name ending in "
-                         f"{', '.join(extensions)}")
-    if not path.name.lower().endswith(extensions):
-        raise ValueError(f"unknown output format {path.suffix!r} for {path}; expected one of "
-                         f"{', '.join(extensions)}")
-    parent = path.parent
-    if not parent.is_dir():
-        raise ValueError(f"output folder {parent} does not exist (create it first)")
+    path = check_output_file(path, extensions)
     if input_path is not None and _same_file(path, input_path):
         raise ValueError(f"output {path} is the input recording; write the denoised recording "
                          "to another file")

@@ -77,6 +77,36 @@ def check_bool(value, name):
         raise ValueError(f"{name} must be True or False; got {value!r}")
 
 
+def check_output_file(path, extensions, *, example=None):
+    """Refuse, before any work, an output file that cannot or must not be written.
+
+    Parameters
+    ----------
+    path : str or Path
+        Must end in one of ``extensions``, lie in an existing folder and not be a folder.
+    extensions : tuple of str
+        The accepted endings, with their dot (``(".fif", ".edf")``).
+    example : str, optional
+        A file name the message suggests when ``path`` is a folder.
+
+    Returns
+    -------
+    path : Path
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        hint = f"e.g. {path / example}" if example else f"ending in {', '.join(extensions)}"
+        raise ValueError(f"output {path} is a folder; give a file name, {hint}")
+    if not path.name.lower().endswith(tuple(extensions)):
+        raise ValueError(f"unknown output format {path.suffix!r} for {path}; expected one of "
+                         f"{', '.join(extensions)}")
+    if not path.parent.is_dir():
+        raise ValueError(f"output folder {path.parent} does not exist (create it first)")
+    return path
+
+
 def is_mne_data(X):
     """True for mne Epochs/Evoked/Raw objects (without importing mne)."""
     return type(X).__module__.startswith("mne.") and hasattr(X, "get_data") and hasattr(X, "info")

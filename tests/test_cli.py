@@ -123,8 +123,8 @@ def test_ctrl_c_during_fit_ends_the_command_and_keeps_the_earlier_model(
 @pytest.mark.parametrize("output, message", [
     ("missing/demo.png", "output folder {tmp}/missing does not exist"),
     ("folder", "output {tmp}/folder is a folder; give a file name"),
-    ("demo.xyz", "unknown figure format '.xyz' for {tmp}/demo.xyz; expected one of .avif, "),
-    ("demo", "unknown figure format '' for {tmp}/demo; expected one of "),
+    ("demo.xyz", "unknown output format '.xyz' for {tmp}/demo.xyz; expected one of .avif, "),
+    ("demo", "unknown output format '' for {tmp}/demo; expected one of "),
 ])
 def test_demo_refuses_a_bad_figure_path_before_training(tmp_path, monkeypatch, capsys, output,
                                                          message):

@@ -627,8 +627,8 @@ def test_evaluate_refuses_max_samples_that_is_not_positive(capsys, value):
 @pytest.mark.parametrize("output, message", [
     ("missing/fig.png", "output folder {tmp}/missing does not exist"),
     ("folder", "output {tmp}/folder is a folder; give a file name"),
-    ("fig.xyz", "unknown figure format '.xyz' for {tmp}/fig.xyz; expected one of "),
-    ("fig", "unknown figure format '' for {tmp}/fig; expected one of "),
+    ("fig.xyz", "unknown output format '.xyz' for {tmp}/fig.xyz; expected one of "),
+    ("fig", "unknown output format '' for {tmp}/fig; expected one of "),
 ])
 def test_plot_checks_the_figure_path_before_any_work(tmp_path, edf_path, capsys, no_work,
                                                      output, message):
