@@ -160,3 +160,11 @@ def test_stacked_spectrograms_are_the_rows_the_stager_would_stack_itself():
         FreqCutSleepStager(context_stacked=True, **params).fit(S[..., 1:], y)
     with pytest.raises(ValueError, match="n_context must be a non-negative integer; got True"):
         FreqCutSleepStager(n_context=True, sfreq=40.0, max_epochs=1, **TINY).fit(X, y)
+
+
+def test_noise_is_refused_with_spectrogram_input():
+    X = np.random.default_rng(0).standard_normal((8, 1, 16, 6))
+    stager = FreqCutSleepStager(spectrogram_input=True, noise="white", max_epochs=1)
+    with pytest.raises(ValueError, match="noise='white' adds noise to signals, but with "
+                                         "spectrogram_input=True X holds spectrograms"):
+        stager.fit(X, np.arange(8) % 2)

@@ -133,6 +133,15 @@ class FreqCutSleepStager(SignalClassifier):
         self.n_context = n_context
         self.context_stacked = context_stacked
 
+    def _prepare_fit(self, X, y, *, reset):
+        if self.spectrogram_input and self.noise is not None:
+            raise ValueError(
+                f"{type(self).__name__}: noise={self.noise!r} adds noise to signals, but with "
+                "spectrogram_input=True X holds spectrograms; give the stager signals "
+                "(spectrogram_input=False) to train with noise=, or add the noise to the "
+                "signals before computing their spectrograms")
+        return super()._prepare_fit(X, y, reset=reset)
+
     @property
     def _min_times(self):
         if self.spectrogram_input or self.sfreq is None:
