@@ -40,6 +40,9 @@ def check_no_leak(groups, *indices):
                 raise ValueError(f"boolean index set {which} has shape {index.shape}; a mask "
                                  f"needs the shape of groups {groups.shape}")
             index = np.flatnonzero(index)
+        elif index.size and index.dtype.kind not in "iu":
+            raise ValueError(f"index set {which} must hold integer indices or be a boolean "
+                             f"mask; got dtype {index.dtype}")
         for subject in np.unique(groups[index.astype(int)]):
             key = subject.item() if hasattr(subject, "item") else subject
             if key in seen and seen[key] != which:
@@ -159,6 +162,9 @@ class SubjectKFold(BaseCrossValidator):
         if groups is None:
             raise ValueError("SubjectKFold needs groups (the subject of every sample); got None")
         groups = np.asarray(groups)
+        if groups.ndim != 1:
+            raise ValueError(f"groups must be 1-D, the subject of every sample; got shape "
+                             f"{groups.shape}")
         if len(groups) != len(X):
             raise ValueError(f"groups has {len(groups)} entries but X has {len(X)} samples")
         return groups

@@ -3,6 +3,7 @@
 import glob
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -32,18 +33,22 @@ class Resume(Callback):
     Without the file, training starts from scratch. Delete the file to start over. A file
     written by a fit with other parameters (numbers, strings, classes; ``max_epochs``,
     ``callbacks``, ``verbose``, ``warm_start`` and ``device`` may change) or on other data is
-    refused with an error naming the difference, so clones fitted in parallel (a
-    ``GridSearchCV``) can never continue each other's training: give each fit its own path.
+    refused with an error naming the difference, so fits can never continue each other's
+    training. A search or a cross-validation fits many clones on one ``path``: give it a
+    folder, and every fit keeps its own state file there, named by its parameters and data.
 
     Parameters
     ----------
     path : str or Path
-        The state file (a ``torch.save`` file; loaded with ``weights_only=True``).
+        The state file (a ``torch.save`` file; loaded with ``weights_only=True``), or a folder
+        (an existing one, or a path ending in ``/``) for one state file per fit.
 
     Attributes
     ----------
     resumed_epochs_ : int
         Epochs loaded from the file at the start of the last ``fit`` (0 when it was absent).
+    state_path_ : Path
+        The state file of the last ``fit``.
 
     Examples
     --------
@@ -71,7 +76,13 @@ class Resume(Callback):
         self.resumed_epochs_ = self._saved_epochs = 0
         self._best_weights = None  # early stopping's, set once a state is loaded
         self._fit_id = {"params": _simple_params(net), "data": _digest(X, y)}
-        path = Path(self.path)
+        path = self.state_path_ = self._state_path(net)
+        # fail now, not after the first epoch's training
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise PermissionError(f"Resume cannot write its state file {path}: the folder "
+                                  f"{path.parent} is not writable; pass a path in a writable "
+                                  "folder")
         # temporary files of saves that were killed midway (write_atomically's names); a state
         # path serves one fit at a time, so none of them is being written now
         for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
@@ -102,6 +113,13 @@ class Resume(Callback):
         self.resumed_epochs_ = self._saved_epochs = len(net.history)
         self._best_weights = state["best_weights"]
 
+    def _state_path(self, net):
+        path = Path(self.path)
+        if not (path.is_dir() or str(self.path).endswith(("/", os.sep))):
+            return path
+        fit = json.dumps(self._fit_id, sort_keys=True).encode()
+        return path / f"{type(net).__name__}-{hashlib.blake2b(fit, digest_size=8).hexdigest()}.pt"
+
     def on_epoch_begin(self, net, **kwargs):
         if self._best_weights is not None:
             # here, not in on_train_begin: every callback has reset itself by now
@@ -118,7 +136,7 @@ class Resume(Callback):
             raise KeyboardInterrupt  # skorch ends fit cleanly on it
 
     def on_epoch_end(self, net, **kwargs):
-        self._save(net)
+        self._save(net, epoch_end=True)
 
     def on_train_end(self, net, **kwargs):
         # early stopping (a default callback, so notified before this one) ended the last
@@ -128,7 +146,20 @@ class Resume(Callback):
         if len(net.history) > self._saved_epochs and _stopped_early(net):
             self._save(net)
 
-    def _save(self, net):
+    def _save(self, net, epoch_end=False):
+        best_weights = {name: callback.best_model_weights_
+                        for name, callback in _early_stoppers(net)
+                        if callback.best_model_weights_ is not None}
+        if epoch_end:
+            # an early stopping listed after this callback has not seen the epoch yet: save
+            # the best weights it is about to keep
+            callbacks = [callback for _, callback in net.callbacks_]
+            after = callbacks[callbacks.index(self) + 1:]
+            for name, callback in _early_stoppers(net):
+                score = net.history[-1].get(callback.monitor)
+                if (callback in after and callback.load_best and score is not None
+                        and callback._is_score_improved(score)):
+                    best_weights[name] = net.module_.state_dict()
         state = {
             "format": FORMAT,
             "estimator": type(net).__name__,
@@ -137,11 +168,9 @@ class Resume(Callback):
                for kind, names in (("modules", net._modules), ("criteria", net._criteria),
                                    ("optimizers", net._optimizers))},
             "history": json.dumps(net.history.to_list(), default=float),
-            "best_weights": {name: callback.best_model_weights_
-                             for name, callback in _early_stoppers(net)
-                             if callback.best_model_weights_ is not None},
+            "best_weights": best_weights,
         }
-        write_atomically(self.path, lambda f: torch.save(state, f))
+        write_atomically(self.state_path_, lambda f: torch.save(state, f))
         self._saved_epochs = len(net.history)
 
 

@@ -262,11 +262,11 @@ def accelerate(estimator, accelerator=None, *, unwrap_after_train=True, **accele
         accelerator = Accelerator(**accelerator_kwargs)
     elif accelerator_kwargs:
         raise TypeError("pass either an accelerator or accelerator keyword arguments, not both")
+    cls = accelerated_class(getattr(type(estimator), "_sigest_base", type(estimator)))
     params = estimator.get_params(deep=False)
     for key in ("accelerator", "unwrap_after_train", "callbacks__print_log__sink"):
         params.pop(key, None)
     params["device"] = None
-    cls = accelerated_class(getattr(type(estimator), "_sigest_base", type(estimator)))
     return cls(accelerator=accelerator, unwrap_after_train=unwrap_after_train, **params)
 
 
@@ -276,7 +276,8 @@ def unaccelerate(estimator):
     Parameters
     ----------
     estimator : accelerated estimator
-        Made by :func:`accelerate`; fitted or not.
+        Made by :func:`accelerate`; fitted or not. It is left as it is (still wrapped for
+        more training with ``unwrap_after_train=False``).
 
     Returns
     -------
@@ -292,12 +293,11 @@ def unaccelerate(estimator):
     params["device"] = "cpu"
     plain = base(**params)
     if estimator.__sklearn_is_fitted__():
-        estimator._unwrap_accelerator()
         fitted = {key: getattr(estimator, key) for key in type(estimator)._fitted_attrs
                   if hasattr(estimator, key)}
         plain._restore_fitted(fitted)
-        plain.module_.load_state_dict(
-            {k: v.cpu() for k, v in estimator.module_.state_dict().items()})
+        module = estimator.accelerator.unwrap_model(estimator.module_, keep_fp32_wrapper=False)
+        plain.module_.load_state_dict({k: v.cpu() for k, v in module.state_dict().items()})
         for key in ("noise_", "_noise_mode", "data_scale_"):
             if key in estimator.__dict__:
                 plain.__dict__[key] = estimator.__dict__[key]
@@ -315,7 +315,8 @@ def open_memmap_epochs(path, *, shape=None, dtype=np.float32, mode="r"):
     path : str or path-like
         A ``.npy`` file.
     shape : tuple of int, optional
-        ``(n_epochs, n_channels, n_times)`` (or 2-D) when creating the file.
+        ``(n_epochs, n_channels, n_times)`` (or 2-D) when creating the file; when opening
+        one, the shape it must have.
     dtype : dtype, default=float32
         When creating; float32 avoids a conversion per batch.
     mode : {"r", "r+", "w+"}, default="r"
@@ -333,10 +334,21 @@ def open_memmap_epochs(path, *, shape=None, dtype=np.float32, mode="r"):
     >>> open_memmap_epochs(path).shape
     (4, 2, 8)
     """
+    if shape is not None and (isinstance(shape, (str, bytes)) or not np.iterable(shape)):
+        raise TypeError(f"shape must be a tuple of ints such as (n_epochs, n_channels, "
+                        f"n_times); got {shape!r}")
     if mode == "w+":
         if shape is None:
             raise ValueError("open_memmap_epochs(mode='w+') needs the shape of the file")
         return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=tuple(shape))
     if mode not in ("r", "r+"):
         raise ValueError(f"mode must be 'r', 'r+' or 'w+'; got {mode!r}")
-    return np.load(path, mmap_mode=mode)
+    X = np.load(path, mmap_mode=mode)
+    if not isinstance(X, np.ndarray):  # an .npz archive (np.load ignores mmap_mode for it)
+        X.close()
+        raise ValueError(f"{path} is not a .npy file of one array; got a "
+                         f"{type(X).__name__} (save the epochs with np.save)")
+    if shape is not None and X.shape != tuple(shape):
+        raise ValueError(f"{path} holds an array of shape {X.shape}; expected shape "
+                         f"{tuple(shape)}")
+    return X

@@ -114,3 +114,36 @@ def test_requests_groups_under_sklearn_metadata_routing():
         grid = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]},
                             cv=SubjectKFold(3)).fit(X, y, groups=groups)
     assert len(res["test_score"]) == 3 and grid.n_splits_ == 3
+
+
+def test_index_sets_of_floats_are_refused_not_truncated():
+    groups = np.array(["s1", "s1", "s2", "s2"])
+    with pytest.raises(ValueError, match="index set 0 must hold integer indices.*float64"):
+        check_no_leak(groups, [0.5, 1.7], [2, 3])
+    check_no_leak(groups, [], [2, 3])  # an empty list is an empty index set
+
+
+def test_groups_must_be_one_dimensional():
+    groups = np.repeat(["a", "b", "c"], 2)
+    with pytest.raises(ValueError, match=r"groups must be 1-D.*got shape \(6, 2\)"):
+        list(SubjectKFold(2).split(np.zeros(6), groups=np.c_[groups, groups]))
+
+
+def test_grid_search_with_string_subjects_shuffled_and_seeded():
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 3)), np.tile([0, 1], 15)
+    groups = np.repeat(["ann", "bob", "cy", "dee", "eve"], 6)
+    kept = groups.copy()
+
+    def folds(seed):
+        cv = SubjectKFold(3, shuffle=True, random_state=seed)
+        return [sorted(set(groups[test])) for _, test in cv.split(X, groups=groups)]
+
+    assert folds(0) == folds(0) and folds(0) != folds(1)
+    grid = GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2]},
+                        cv=SubjectKFold(5, shuffle=True, random_state=0))
+    grid.fit(X, y, groups=groups)
+    assert grid.n_splits_ == 5 and np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
+    np.testing.assert_array_equal(groups, kept)

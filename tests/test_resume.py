@@ -162,3 +162,64 @@ def test_a_rerun_of_an_early_stopped_fit_trains_no_epoch(tmp_path):
     assert len(rerun.history) == n_epochs  # no epoch trained again
     np.testing.assert_array_equal(rerun.history[:, "valid_loss"], full.history[:, "valid_loss"])
     np.testing.assert_array_equal(weights(rerun), weights(full))  # the best epoch's, restored
+
+
+def test_an_early_stopping_listed_after_resume_gets_its_best_weights_saved(tmp_path):
+    # a user EarlyStopping after Resume records an epoch's best weights after Resume saved it
+    from skorch.callbacks import EarlyStopping
+
+    def fit(*callbacks):
+        return FCNNDenoiser(module__n_hidden_layers=1, max_epochs=12, lr=1e-2, batch_size=8,
+                            train_split=0.2, random_state=0, callbacks=list(callbacks)).fit(X)
+
+    X = sines(48, n_times=64)
+    full = fit(EarlyStopping(patience=2, load_best=True))
+    n_epochs = len(full.history)
+    assert n_epochs < 12
+    for stop in range(1, n_epochs):
+        path = tmp_path / f"state-{stop}.pt"
+        fit(Resume(path), EarlyStopping(patience=2, load_best=True), Interrupt(stop))
+        resumed = fit(Resume(path), EarlyStopping(patience=2, load_best=True))
+        assert len(resumed.history) == n_epochs
+        np.testing.assert_array_equal(weights(resumed), weights(full))
+
+
+def test_a_folder_keeps_one_state_per_fit_of_a_cross_validation(tmp_path):
+    from sklearn.model_selection import KFold, cross_validate
+
+    X = sines(48)
+    folder = tmp_path / "states"
+    folder.mkdir()
+
+    def run(max_epochs, callbacks, n_jobs=None):
+        den = TinyDenoiser(max_epochs=max_epochs, random_state=0, callbacks=callbacks)
+        return cross_validate(den, X, cv=KFold(3), n_jobs=n_jobs, return_estimator=True,
+                              error_score="raise")
+
+    run(1, [Resume(folder)])
+    assert len(list(folder.iterdir())) == 3  # one state per fold
+    resumed = run(2, [Resume(folder)], n_jobs=2)
+    full = run(2, None)
+    assert [est.callbacks[0].resumed_epochs_ for est in resumed["estimator"]] == [1, 1, 1]
+    np.testing.assert_array_equal(resumed["test_score"], full["test_score"])
+    # a path ending in "/" is a folder too, created if missing
+    den = TinyDenoiser(max_epochs=1, random_state=0,
+                       callbacks=[Resume(f"{tmp_path}/new/")]).fit(X)
+    assert den.callbacks[0].state_path_.parent == tmp_path / "new"
+    assert den.callbacks[0].state_path_.is_file()
+
+
+def test_an_unwritable_folder_is_refused_before_training(tmp_path, monkeypatch):
+    import os
+
+    import sigest.resume
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(sigest.resume.os, "access",
+                        lambda p, mode: False if str(p) == str(folder) else real_access(p, mode))
+    den = TinyDenoiser(max_epochs=2, random_state=0, callbacks=[Resume(folder / "state.pt")])
+    with pytest.raises(PermissionError, match="read-only is not writable"):
+        den.fit(sines(32))
+    assert len(den.history) == 0  # no epoch trained for nothing

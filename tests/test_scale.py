@@ -175,3 +175,57 @@ def test_accelerate_two_cpu_processes_train_to_the_same_quality(tmp_path):
     for run in (one, two):
         assert run["rrmse"] < 0.5 * run["noisy_rrmse"]
     assert two["rrmse"] == pytest.approx(one["rrmse"], rel=0.15)
+
+
+def test_unaccelerate_leaves_a_still_wrapped_estimator_wrapped(clean_eeg):
+    pytest.importorskip("accelerate")
+    from sigest.scale import accelerate, unaccelerate
+
+    den = accelerate(_tiny_denoiser(), unwrap_after_train=False, cpu=True).fit(clean_eeg)
+    assert den._wrapped_with_accelerator
+    plain = unaccelerate(den)
+    # unwrapping here would leave partial_fit training a network outside DistributedDataParallel
+    assert den._wrapped_with_accelerator
+    np.testing.assert_allclose(plain.transform(clean_eeg), den.transform(clean_eeg), atol=1e-6)
+
+
+def test_accelerate_refuses_a_non_estimator_with_a_type_error():
+    pytest.importorskip("accelerate")
+    from sigest.scale import accelerate
+
+    with pytest.raises(TypeError, match="sigest estimator class; got <class 'dict'>"):
+        accelerate({"lr": 0.1}, cpu=True)
+
+
+# ----------------------------------------------------------------------- memory-mapped data
+def test_open_memmap_epochs_checks_what_it_opens(tmp_path):
+    from sigest.scale import open_memmap_epochs
+
+    path = tmp_path / "epochs.npy"
+    X = open_memmap_epochs(path, shape=(4, 2, 8), mode="w+")
+    X.flush()
+    assert open_memmap_epochs(path, shape=(4, 2, 8)).shape == (4, 2, 8)
+    with pytest.raises(ValueError, match=r"shape \(4, 2, 8\); expected shape \(4, 1, 8\)"):
+        open_memmap_epochs(path, shape=(4, 1, 8))
+    with pytest.raises(TypeError, match="shape must be a tuple of ints.*got 5"):
+        open_memmap_epochs(tmp_path / "new.npy", shape=5, mode="w+")
+    np.savez(tmp_path / "epochs.npz", X=np.zeros((4, 8)))
+    with pytest.raises(ValueError, match="not a .npy file of one array; got a NpzFile"):
+        open_memmap_epochs(tmp_path / "epochs.npz")
+
+
+def test_fit_on_a_float64_memmap_larger_than_a_batch_reads_it_in_place(clean_eeg, tmp_path):
+    from sigest.scale import open_memmap_epochs
+
+    X = open_memmap_epochs(tmp_path / "x.npy", shape=clean_eeg.shape, dtype=np.float64,
+                           mode="w+")
+    X[:] = clean_eeg
+    X.flush()
+    X = open_memmap_epochs(tmp_path / "x.npy")
+    before = np.array(X)
+    den = _tiny_denoiser().set_params(batch_size=8).fit(X)
+    in_ram = _tiny_denoiser().set_params(batch_size=8).fit(before)
+    out = den.transform(X)
+    assert out.dtype == np.float64 and out.shape == X.shape
+    np.testing.assert_array_equal(out, in_ram.transform(before))
+    np.testing.assert_array_equal(X, before)  # not written to
