@@ -4,6 +4,7 @@ import glob
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,11 @@ class Resume(Callback):
         net.history = History(json.loads(state["history"]))
         self.resumed_epochs_ = self._saved_epochs = len(net.history)
         self._best_weights = state["best_weights"]
+        if len(net.history) > net.max_epochs:
+            warnings.warn(f"{path} holds {len(net.history)} trained epochs, more than "
+                          f"max_epochs={net.max_epochs}; the fit keeps all of them (delete the "
+                          f"file to train {net.max_epochs} epochs afresh)", UserWarning,
+                          stacklevel=2)
 
     def _state_path(self, net):
         path = Path(self.path)

@@ -62,6 +62,16 @@ def test_max_epochs_counts_the_resumed_epochs(tmp_path):
     np.testing.assert_array_equal(weights(den), weights(full))
 
 
+def test_a_state_with_more_epochs_than_max_epochs_says_it_keeps_them(tmp_path):
+    X = sines(32)
+    path = tmp_path / "state.pt"
+    TinyDenoiser(max_epochs=4, random_state=0, callbacks=[Resume(path)]).fit(X)
+    with pytest.warns(UserWarning, match=r"holds 4 trained epochs, more than max_epochs=2; the "
+                                         r"fit keeps all of them"):
+        den = TinyDenoiser(max_epochs=2, random_state=0, callbacks=[Resume(path)]).fit(X)
+    assert len(den.history) == 4
+
+
 def test_resume_restores_every_optimizer_of_a_gan(tmp_path):
     X = sines(64, n_times=32)
     full = TinyGANGenerator(max_epochs=4, random_state=0).fit(X)
