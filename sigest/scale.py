@@ -263,7 +263,10 @@ def accelerate(estimator, accelerator=None, *, unwrap_after_train=True, **accele
     elif accelerator_kwargs:
         raise TypeError("pass either an accelerator or accelerator keyword arguments, not both")
     cls = accelerated_class(getattr(type(estimator), "_sigest_base", type(estimator)))
-    params = estimator.get_params(deep=False)
+    from sklearn.base import clone
+
+    # a clone's parameters: the two estimators must not share callback objects
+    params = clone(estimator).get_params(deep=False)
     for key in ("accelerator", "unwrap_after_train", "callbacks__print_log__sink"):
         params.pop(key, None)
     params["device"] = None
@@ -287,7 +290,10 @@ def unaccelerate(estimator):
     base = getattr(type(estimator), "_sigest_base", None)
     if base is None:
         return estimator
-    params = estimator.get_params(deep=False)
+    from sklearn.base import clone
+
+    # a clone's parameters: the two estimators must not share callback objects
+    params = clone(estimator).get_params(deep=False)
     for key in ("accelerator", "unwrap_after_train", "callbacks__print_log__sink"):
         params.pop(key, None)
     params["device"] = "cpu"

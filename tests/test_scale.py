@@ -197,6 +197,18 @@ def test_accelerate_refuses_a_non_estimator_with_a_type_error():
         accelerate({"lr": 0.1}, cpu=True)
 
 
+def test_accelerate_does_not_share_callbacks_with_the_estimator():
+    pytest.importorskip("accelerate")
+    from skorch.callbacks import EarlyStopping
+
+    from sigest.scale import accelerate
+
+    stopper = EarlyStopping(monitor="train_loss")
+    accelerated = accelerate(TinyDenoiser(max_epochs=1, callbacks=[stopper]), cpu=True)
+    (copy,) = accelerated.callbacks
+    assert isinstance(copy, EarlyStopping) and copy is not stopper
+
+
 # ----------------------------------------------------------------------- memory-mapped data
 def test_open_memmap_epochs_checks_what_it_opens(tmp_path):
     from sigest.scale import open_memmap_epochs
