@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .batchnorm import BatchNorm1d
+
 
 class BatchAttention(nn.Module):
     """Channel attention: global average pooling -> dense -> ReLU -> dense -> sigmoid -> scale.
@@ -80,7 +82,7 @@ class _EncoderBlock(nn.Module):
     def __init__(self, n_in, n_out, kernel_size, attention):
         super().__init__()
         self.conv = nn.Conv1d(n_in, n_out, kernel_size, padding=kernel_size // 2)
-        self.norm = nn.BatchNorm1d(n_out)
+        self.norm = BatchNorm1d(n_out)
         self.attention = attention
 
     def forward(self, x):
@@ -93,7 +95,7 @@ class _DecoderBlock(nn.Module):
         super().__init__()
         self.up = nn.ConvTranspose1d(n_in, n_out, 4, stride=2, padding=1)
         self.conv = nn.Conv1d(n_out, n_out, kernel_size, padding=kernel_size // 2)
-        self.norm = nn.BatchNorm1d(n_out)
+        self.norm = BatchNorm1d(n_out)
         self.attention = attention
 
     def forward(self, x, n_times):

@@ -14,6 +14,8 @@ All four are single-channel networks: ``(batch, channels, times)`` inputs are fo
 import torch
 from torch import nn
 
+from .batchnorm import BatchNorm1d
+
 
 class ChannelFolded(nn.Module):
     """Base of single-channel denoisers: runs ``denoise_1d`` on every channel, batched.
@@ -58,7 +60,7 @@ class FCNN(ChannelFolded):
 
 
 def _conv_bn_relu(n_in, n_out, kernel_size):
-    return [nn.Conv1d(n_in, n_out, kernel_size, padding="same"), nn.BatchNorm1d(n_out),
+    return [nn.Conv1d(n_in, n_out, kernel_size, padding="same"), BatchNorm1d(n_out),
             nn.ReLU()]
 
 

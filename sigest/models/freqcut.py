@@ -16,6 +16,8 @@ import math
 import torch
 from torch import nn
 
+from .batchnorm import BatchNorm1d
+
 
 class _FeedForward(nn.Sequential):
     def __init__(self, dim, hidden, dropout):
@@ -132,7 +134,7 @@ class FreqCutAttention(nn.Module):
         # the training data (absolute power matters for sleep stages, so no per-patch
         # normalisation); the input is not learned, so a cumulative average (momentum=None)
         # gives exact running statistics after any number of batches
-        self.input_norm = nn.BatchNorm1d(n_channels * n_freqs, momentum=None)
+        self.input_norm = BatchNorm1d(n_channels * n_freqs, momentum=None)
         self.to_patch_embedding = nn.Linear(patch_dim, dim)
         n_tokens = self.n_freq_patches * n_frames
         self.pos_embedding = nn.Parameter(torch.randn(1, n_tokens + 1, dim) * 0.02)

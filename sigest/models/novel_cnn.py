@@ -34,6 +34,8 @@ class NovelCNN(ChannelFolded):
 
     def __init__(self, n_channels, n_times, n_filters=32, n_stages=7, kernel_size=3):
         super().__init__()
+        if not (isinstance(n_stages, int) and n_stages >= 1):
+            raise ValueError(f"n_stages must be an integer >= 1; got {n_stages!r}")
         self.n_times = n_times
         self.factor = 2 ** (n_stages - 1)
         self.padded = math.ceil(n_times / self.factor) * self.factor

@@ -97,6 +97,11 @@ class WaveGANGenerator(nn.Module):
         if upsample not in ("transpose", "nearest"):
             raise ValueError(f"upsample must be 'transpose' or 'nearest'; got {upsample!r}")
         check_bool(random_crop, "random_crop")
+        if upsample == "transpose" and kernel_size < stride - 1:
+            # a transposed convolution that multiplies the length by stride exactly needs
+            # padding (kernel_size - stride + 1) // 2 >= 0
+            raise ValueError(f"upsample='transpose' needs kernel_size >= stride - 1; got "
+                             f"kernel_size={kernel_size}, stride={stride}")
         self.n_times = n_times
         period = stride ** n_layers
         self.crop = RandomCrop(n_times, period if random_crop else 0)
