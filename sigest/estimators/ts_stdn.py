@@ -67,6 +67,10 @@ class TSSTDNClassifier(TransformerMixin, SignalClassifier):
     batch_size : int, default=32
     optimizer : type of torch optimizer, default=torch.optim.Adam
     train_split : None, float or callable, default=None
+        Held-out validation data. Its ``valid_loss`` is the loss above on the validation
+        epochs' noisy input (with ``noise``, a fixed noisy copy of each; with ``X_clean``, the
+        given pairs); ``valid_acc`` is the accuracy on the validation epochs as given (with
+        ``noise``, the clean ones).
     **kwargs
         The parameters of :class:`sigest.base.SignalClassifier` (``noise``, ``epoch_scaling``,
         ``class_weight``, ``sfreq``, ``random_state``, ``callbacks``, ``verbose``, ...).
