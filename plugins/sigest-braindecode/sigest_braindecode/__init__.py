@@ -175,6 +175,10 @@ class BraindecodeClassifier(SignalClassifier):
             X3 = X3[:, np.arange(n_min) % X3.shape[1]]
         return X3, rank
 
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        return _MergedLastBatch(iterator) if training else iterator
+
     def _min_channels(self):
         return MIN_CHANNELS.get(getattr(self, "model_name", None), 1)
 
@@ -214,9 +218,9 @@ class BraindecodeClassifier(SignalClassifier):
     def initialize_module(self):
         try:
             with _without_notice(_OWN_DEFAULT_DEPRECATED):
-                return super().initialize_module()
-        except ValueError as exc:
-            clear = self._clear_error(exc)
+                super().initialize_module()
+        except (ValueError, RuntimeError) as exc:  # some models run a forward pass when built
+            clear = self._clear_error(exc) or self._too_short_error(exc)
             if clear is None:
                 raise
             raise clear from exc
@@ -228,6 +232,76 @@ class BraindecodeClassifier(SignalClassifier):
                     "leave it at its default: one-channel data works with it (sigest gives "
                     "the channel twice)") from exc
             raise
+        # a forward pass of two zero epochs: epochs too short for the network fail here, before
+        # training, with sigest's error rather than torch's from deep inside forward
+        try:
+            self._forward_zeros(self.module_, self._module_shape_kwargs()["n_times"])
+        except Exception as exc:  # noqa: BLE001 - torch, einops, braindecode: any failure
+            raise self._too_short_error(exc) or ValueError(
+                f"{self._registry_name()} ({self._model_label()}) fails on epochs of "
+                f"n_channels={self.n_channels_in_}, n_times={self.n_times_in_}: "
+                f"{type(exc).__name__}: {exc}") from exc
+        return self
+
+    def _forward_zeros(self, module, n_times):
+        """Run ``module`` on two zero epochs of ``n_times`` samples (eval mode, no gradient)."""
+        n_chans = max(self.n_channels_in_, self._min_channels())
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                module(torch.zeros(2, n_chans, n_times, device=self.device))
+        finally:
+            module.train(training)
+
+    def _builds_and_runs(self, n_times):
+        kwargs = {**self._module_shape_kwargs(), **self.get_params_for("module"),
+                  "n_times": n_times}
+        try:
+            with _without_notice(_OWN_DEFAULT_DEPRECATED), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._forward_zeros(self.module(**kwargs).to(self.device), n_times)
+        except Exception:  # noqa: BLE001
+            return False
+        return True
+
+    def _shortest_times(self, n_times, longest=2**15):
+        """The fewest samples (a multiple of the model's ``patch_size``, if it has one) above
+        ``n_times`` the network builds and runs on, found by doubling and bisection; None if
+        none up to ``longest`` does."""
+        step = getattr(self.module_, "patch_size", None) if hasattr(self, "module_") else None
+        step = step if isinstance(step, int) and step > 1 else 1
+        low = n_times // step  # in steps: low fails, high runs
+        high = max(low, 1) * 2
+        while not self._builds_and_runs(high * step):
+            low, high = high, high * 2
+            if high * step > longest:
+                return None, step
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if self._builds_and_runs(middle * step) else (middle, high)
+        return high * step, step
+
+    def _too_short_error(self, exc):
+        """sigest's error naming the shortest epochs the network takes, if longer epochs fix
+        ``exc`` (None otherwise)."""
+        if not hasattr(self, "n_times_in_"):
+            return None
+        n_times = self._module_shape_kwargs()["n_times"]
+        shortest, step = self._shortest_times(n_times)
+        if shortest is None:
+            return None
+        what = (f"a multiple of {step} time samples (patches), at least {shortest}" if step > 1
+                else f"at least {shortest} time samples")
+        sfreq = getattr(self, "sfreq_", None) or self.sfreq
+        at = f" at sfreq={float(sfreq)} Hz" if sfreq is not None else ""
+        padded = f" (zero-padded to pad_times={self.pad_times})" if n_times != self.n_times_in_ \
+            else ""
+        return ValueError(
+            f"{self._registry_name()} ({self._model_label()}) needs epochs of {what}{at} with "
+            f"its parameters; got n_times={self.n_times_in_}{padded}, n_channels="
+            f"{self.n_channels_in_}. Use longer epochs, or set pad_times={shortest} to "
+            f"zero-pad shorter ones (torch says: {type(exc).__name__}: {str(exc)[:200]})")
 
     def _model_label(self):
         return f"braindecode's {getattr(self.module, '__name__', self.module)}"
@@ -257,6 +331,37 @@ class BraindecodeClassifier(SignalClassifier):
     def _registry_name(self):
         name = getattr(self, "model_name", None)
         return estimator_name(name) if name else type(self).__name__
+
+
+class _MergedLastBatch:
+    """Training batches with a last batch of one epoch merged into the one before: BatchNorm
+    cannot train on a single epoch once a network has pooled time away (TCFormer, ...)."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __len__(self):
+        n_batches = len(self.batches)
+        size = getattr(self.batches, "batch_size", None)
+        n_epochs = len(getattr(self.batches, "indices", getattr(self.batches, "dataset", ())))
+        return n_batches - (n_batches > 1 and bool(size) and n_epochs % size == 1)
+
+    def __iter__(self):
+        previous = None
+        for batch in self.batches:
+            if previous is not None and _single(batch) and not _single(previous):
+                batch = tuple(a if a is None else torch.cat([a, b])  # the last batch
+                              for a, b in zip(previous, batch, strict=True))
+            elif previous is not None:
+                yield previous
+            previous = batch
+        if previous is not None:
+            yield previous
+
+
+def _single(batch):
+    """Whether ``batch`` is ``(X, y)`` tensors of one epoch."""
+    return isinstance(batch, (tuple, list)) and torch.is_tensor(batch[0]) and len(batch[0]) == 1
 
 
 def _braindecode_version():
