@@ -326,6 +326,15 @@ class BraindecodeClassifier(SignalClassifier):
                 f"({self.n_channels_in_}) and n_conv_chans of {self._model_label()}; torch "
                 f"says: {message}. Set module__n_groups to such a divisor (1 always works), or "
                 "leave it unset to have one chosen")
+        # braindecode's own clear messages, said as sigest parameters under the sigest name
+        if "d_model is" in message:
+            return ValueError(f"{self._registry_name()} ({self._model_label()}): {message} "
+                              "(sigest: module__d_model, module__n_attn_heads; or longer "
+                              "epochs)")
+        if "must not exceed n_channel_embeddings" in message:
+            return ValueError(f"{self._registry_name()} ({self._model_label()}) takes at most "
+                              f"as many channels as its channel embeddings; got "
+                              f"{self.n_channels_in_} channels: {message}")
         return None
 
     def _registry_name(self):

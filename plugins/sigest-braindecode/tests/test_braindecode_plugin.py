@@ -224,3 +224,17 @@ def test_last_training_batch_of_one_epoch_trains():
                                random_state=0).fit(X, np.arange(9) % 2)
     assert est.predict(X).shape == (9,)
     assert len(est.history[-1]["batches"]) == 1
+
+
+@pytest.mark.parametrize("name, sfreq, shape, message", [
+    ("braindecode-attnsleep", 100.0, (8, 1, 200),
+     r"braindecode-attnsleep \(braindecode's AttnSleep\): d_model is .* \(sigest: "
+     r"module__d_model, module__n_attn_heads; or longer epochs\)"),
+    ("braindecode-eegdino", 128.0, (8, 22, 256),
+     r"braindecode-eegdino \(braindecode's EEGDINO\) takes at most as many channels as its "
+     r"channel embeddings; got 22 channels"),
+])
+def test_braindecodes_own_shape_errors_carry_the_sigest_name(name, sfreq, shape, message):
+    X = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    with pytest.raises(ValueError, match=message):
+        sigest.get_estimator(name, max_epochs=1, sfreq=sfreq).fit(X, np.tile([0, 1], 4))
