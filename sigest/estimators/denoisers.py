@@ -11,7 +11,6 @@ Beyond the papers (which keep the weights of the last epoch), training holds out
 ``train_split`` of the data and stops early on its loss, restoring the best epoch's weights.
 """
 
-import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping
 
@@ -19,6 +18,7 @@ from ..base import SignalDenoiser
 from ..models.bg_attention import BGAttention
 from ..models.eegdenoisenet import FCNN, RNNLSTM, ComplexCNN, SimpleCNN
 from ..models.novel_cnn import NovelCNN
+from ..validation import check_bool
 
 
 class KerasRMSprop(torch.optim.RMSprop):
@@ -80,9 +80,7 @@ class _PaperDenoiser(SignalDenoiser):
         self.train_in_eval_mode = train_in_eval_mode
 
     def _prepare_fit(self, X, y, *, reset):
-        if not isinstance(self.train_in_eval_mode, (bool, np.bool_)):
-            raise ValueError("train_in_eval_mode must be True or False; got "
-                             f"{self.train_in_eval_mode!r}")
+        check_bool(self.train_in_eval_mode, "train_in_eval_mode")
         return super()._prepare_fit(X, y, reset=reset)
 
     def _set_training(self, training=True):
