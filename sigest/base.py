@@ -982,7 +982,8 @@ class SignalClassifier(_SignalNet, NeuralNetClassifier):
                 return None
             weights = counts.sum() / (len(classes) * np.maximum(counts, 1))
         elif isinstance(self.class_weight, dict):
-            unknown = [c for c in self.class_weight if c not in set(classes.tolist())]
+            known = set(classes.tolist())
+            unknown = [c for c in self.class_weight if c not in known]
             if unknown:
                 raise ValueError(f"class_weight has classes {unknown} not in classes_ "
                                  f"{classes.tolist()}")
