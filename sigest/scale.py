@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+from sklearn.base import clone
 
 from .base import SignalClassifier, SignalDenoiser, SignalGenerator
 
@@ -263,14 +264,18 @@ def accelerate(estimator, accelerator=None, *, unwrap_after_train=True, **accele
     elif accelerator_kwargs:
         raise TypeError("pass either an accelerator or accelerator keyword arguments, not both")
     cls = accelerated_class(getattr(type(estimator), "_sigest_base", type(estimator)))
-    from sklearn.base import clone
+    return cls(accelerator=accelerator, unwrap_after_train=unwrap_after_train,
+               **_copied_params(estimator, device=None))
 
-    # a clone's parameters: the two estimators must not share callback objects
-    params = clone(estimator).get_params(deep=False)
+
+def _copied_params(estimator, device):
+    """``estimator``'s parameters without the accelerator's, copied as :func:`sklearn.base.clone`
+    copies them (so two estimators never share callback objects), on ``device``."""
+    params = estimator.get_params(deep=False)
     for key in ("accelerator", "unwrap_after_train", "callbacks__print_log__sink"):
         params.pop(key, None)
-    params["device"] = None
-    return cls(accelerator=accelerator, unwrap_after_train=unwrap_after_train, **params)
+    return {**{key: clone(value, safe=False) for key, value in params.items()},
+            "device": device}
 
 
 def unaccelerate(estimator):
@@ -290,14 +295,7 @@ def unaccelerate(estimator):
     base = getattr(type(estimator), "_sigest_base", None)
     if base is None:
         return estimator
-    from sklearn.base import clone
-
-    # a clone's parameters: the two estimators must not share callback objects
-    params = clone(estimator).get_params(deep=False)
-    for key in ("accelerator", "unwrap_after_train", "callbacks__print_log__sink"):
-        params.pop(key, None)
-    params["device"] = "cpu"
-    plain = base(**params)
+    plain = base(**_copied_params(estimator, device="cpu"))
     if estimator.__sklearn_is_fitted__():
         fitted = {key: getattr(estimator, key) for key in type(estimator)._fitted_attrs
                   if hasattr(estimator, key)}
