@@ -86,13 +86,11 @@ def run_demo(output="sigest-demo.png", verbose=True, seed=0):
         print(f"{name:10s} {row['rrmse_temporal']:8.3f} {row['cc']:6.3f}")
     print(f"trained in {fit_seconds:.1f} s")
     if output:
-        from .persistence import write_atomically
-        from .plot import plot_denoising
+        from .plot import plot_denoising, save_figure
 
         fig = plot_denoising(data["y_test"][0], data["X_test"][0], denoised[0],
                              sfreq=data["sfreq"], title=f"{DEMO_MODEL}, SNR "
                              f"{data['snr_test'][0]:.0f} dB")
-        write_atomically(output, lambda f: fig.savefig(f, dpi=100,
-                                                      format=output.suffix.lower()[1:]))
+        save_figure(fig, output, dpi=100)
         print(f"figure: {output}")
     return scores

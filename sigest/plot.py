@@ -38,6 +38,14 @@ def check_figure_path(path, example="figure.png"):
     return check_output_file(path, tuple(f".{f}" for f in formats), example=example)
 
 
+def save_figure(fig, path, dpi):
+    """Write ``fig`` to ``path`` (a :func:`check_figure_path`) atomically, in the format its
+    extension names: a crash leaves the earlier file, never part of a figure."""
+    from .persistence import write_atomically
+
+    write_atomically(path, lambda f: fig.savefig(f, dpi=dpi, format=path.suffix.lower()[1:]))
+
+
 def plot_denoising(clean, noisy, denoised, sfreq=None, title=None, ax=None, *, t0=0.0):
     """Clean, noisy and denoised versions of one epoch (one channel) on one time axis.
 

@@ -360,17 +360,16 @@ def pick_channels(raw, channels=None):
     return list(channels)
 
 
-def check_output_path(path, input_path=None, *, extensions=OUTPUT_EXTENSIONS):
+def check_output_path(path, input_path=None):
     """Refuse, before any work, an output path :func:`write_recording` cannot or must not write.
 
     Parameters
     ----------
     path : str or Path
-        Must end in one of ``extensions``, lie in an existing folder and not be a folder itself.
+        Must end in one of :data:`OUTPUT_EXTENSIONS`, lie in an existing folder and not be a
+        folder itself.
     input_path : str or Path, optional
         The recording being denoised: the output must not be the same file.
-    extensions : tuple of str, default=OUTPUT_EXTENSIONS
-        The formats the output may have (``(".zip",)`` for the model file of ``sigest fit``).
 
     Returns
     -------
@@ -381,7 +380,7 @@ def check_output_path(path, input_path=None, *, extensions=OUTPUT_EXTENSIONS):
     ValueError
         When the output cannot be written there, or would overwrite the input.
     """
-    path = check_output_file(path, extensions)
+    path = check_output_file(path, OUTPUT_EXTENSIONS)
     if input_path is not None and _same_file(path, input_path):
         raise ValueError(f"output {path} is the input recording; write the denoised recording "
                          "to another file")
@@ -705,7 +704,7 @@ def cmd_fit(args):
 
     _check_fittable(args.model)
     output = args.output or f"{args.model}-{args.dataset}.zip"
-    check_output_path(output, extensions=(".zip",))  # before minutes of training, not after
+    check_output_file(output, (".zip",))  # before minutes of training, not after
     X, y, sfreq, groups = _load_dataset(args.dataset, args.data_path)
     X, y, groups = _subsample(args.max_samples, X, y, groups)
     train, test = _split(len(X), args.test_size, args.random_state, groups)
@@ -839,8 +838,7 @@ def _denoise_epochs(estimator, X, sfreq=None):
 
 
 def cmd_plot(args):
-    from .persistence import write_atomically
-    from .plot import check_figure_path, plot_denoising
+    from .plot import check_figure_path, plot_denoising, save_figure
 
     default = f"{Path(args.input).stem}_denoised.png"
     output = check_figure_path(args.output or default, example=default)  # before any work
@@ -869,7 +867,7 @@ def cmd_plot(args):
     ax.lines[1].remove()
     ax.lines[0].set_label("input")
     ax.legend(loc="upper right", ncol=2, frameon=False)
-    write_atomically(output, lambda f: fig.savefig(f, dpi=120, format=output.suffix.lower()[1:]))
+    save_figure(fig, output, dpi=120)
     print(f"wrote {output}")
 
 
