@@ -428,7 +428,7 @@ class _SignalNet:
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         base = dataset.dataset if isinstance(dataset, torch.utils.data.Subset) else dataset
-        plain = set(kwargs) <= {"batch_size", "shuffle"}
+        plain = set(kwargs) <= {"batch_size", "shuffle"} and not self._needs_data_loader
         if plain and getattr(self, prefix) is torch.utils.data.DataLoader \
                 and isinstance(base, SignalDataset):
             batch_size = kwargs.get("batch_size", self.batch_size)
@@ -443,6 +443,10 @@ class _SignalNet:
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
         return getattr(self, prefix)(dataset, **kwargs)
+
+    #: True when batches must come from a torch DataLoader rather than sigest's faster
+    #: ArrayBatchIterator (Accelerate shards only DataLoaders over processes)
+    _needs_data_loader = False
 
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset = self.get_dataset(X, y)

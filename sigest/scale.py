@@ -61,6 +61,7 @@ class _SigestAccelerate:
     - logged losses are averaged over processes, so early stopping and the divergence guard
       take the same decision in every process (a different one would dead-lock the others);
     - every process draws its own noise (its process index joins the seed);
+    - with several processes, batches come from a DataLoader, which Accelerate shards;
     - the network is unwrapped only after all callbacks ran (skorch unwraps before the
       callbacks' ``on_train_end``, and ``EarlyStopping(load_best=True)`` then loads weights
       saved under the wrapper's names);
@@ -117,6 +118,12 @@ class _SigestAccelerate:
         finally:
             self.device = device
         return {**step, "loss": self._mean_over_processes(step["loss"])}
+
+    @property
+    def _needs_data_loader(self):
+        # accelerator.prepare shards a DataLoader over the processes and passes any other
+        # iterator through, so every process would train on all batches
+        return self.accelerator.num_processes > 1
 
     def _mean_over_processes(self, loss):
         loss = loss.detach()
